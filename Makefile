@@ -1,0 +1,89 @@
+# vfiohost: build, test, demo, bench, install.  See README.md.
+BUILD ?= build
+STATIC ?= 1
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+LIBDIR ?= $(PREFIX)/lib
+DATADIR ?= $(PREFIX)/share
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DESTDIR ?=
+
+.DEFAULT_GOAL := all
+
+include agent/libkmod/libkmod.mk
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+	-Werror=implicit-function-declaration -Wno-format-nonliteral
+CSTD := -std=c11 -D_GNU_SOURCE
+AGENT_SRCS := $(filter-out agent/fuzz_%.c,$(wildcard agent/*.c))
+AGENT_HDRS := $(wildcard agent/*.h)
+CORE_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))
+
+ifeq ($(STATIC),1)
+CC_AGENT := $(MUSL_CC)
+AGENT_CFLAGS := $(CSTD) -Os $(WARN) -ffunction-sections -fdata-sections $(LIBKMOD_CFLAGS)
+AGENT_LDFLAGS := -static $(LIBKMOD_LDFLAGS) -s
+AGENT_LIBS := $(LIBKMOD_A)
+AGENT_DEPS := $(LIBKMOD_A) $(LIBKMOD_H) | $(KHEADERS)
+else
+CC_AGENT := $(CC)
+AGENT_CFLAGS := $(CSTD) -O2 $(WARN) $(shell pkg-config --cflags libkmod 2>/dev/null)
+AGENT_LDFLAGS :=
+AGENT_LIBS := $(shell pkg-config --libs libkmod 2>/dev/null || echo -lkmod)
+AGENT_DEPS :=
+endif
+
+all: $(BUILD)/vfiohost
+
+$(BUILD)/vfiohost: $(AGENT_SRCS) $(AGENT_HDRS) $(AGENT_DEPS)
+	@mkdir -p $(@D)
+	$(CC_AGENT) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS) $(AGENT_LDFLAGS) $(AGENT_LIBS)
+
+# Development build: glibc, -Werror, AddressSanitizer and UBSan.
+DEV_CFLAGS := $(CSTD) -O1 -g $(WARN) -Werror -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+$(BUILD)/dev/vfiohost: $(AGENT_SRCS) $(AGENT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(DEV_CFLAGS) -o $@ $(AGENT_SRCS) -lkmod
+
+$(BUILD)/dev/unit: $(CORE_SRCS) $(AGENT_HDRS) tests/unit/*.c tests/unit/*.h
+	@mkdir -p $(@D)
+	$(CC) $(DEV_CFLAGS) -Iagent -o $@ tests/unit/*.c $(CORE_SRCS) -lkmod
+
+deps:
+	sh tests/deps.sh all
+
+test:
+	sh tests/deps.sh test e2e
+	$(MAKE) all $(BUILD)/dev/vfiohost $(BUILD)/dev/unit
+	sh tests/run.sh $(BUILD)
+
+demo:
+	sh tests/deps.sh e2e
+	$(MAKE) all
+	bash tests/e2e/demo.sh $(BUILD)/vfiohost
+
+bench:
+	sh tests/deps.sh bench
+	$(MAKE) all
+	bash bench/run.sh $(BUILD)
+
+format-check:
+	clang-format --dry-run --Werror agent/*.c agent/*.h
+
+install: $(BUILD)/vfiohost
+	install -D -m 0755 $(BUILD)/vfiohost $(DESTDIR)$(SBINDIR)/vfiohost
+	install -D -m 0644 docs/vfiohost.8 $(DESTDIR)$(MANDIR)/man8/vfiohost.8
+	install -D -m 0644 docs/vfiohost.conf.5 $(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5
+	[ -e $(DESTDIR)$(SYSCONFDIR)/vfiohost.conf ] || \
+		install -D -m 0644 docs/vfiohost.conf.example $(DESTDIR)$(SYSCONFDIR)/vfiohost.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/vfiohost $(DESTDIR)$(MANDIR)/man8/vfiohost.8 \
+		$(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5
+
+clean:
+	rm -rf $(BUILD)/vfiohost $(BUILD)/dev $(BUILD)/tests
+
+.PHONY: all deps test demo bench format-check install uninstall clean

@@ -1,0 +1,72 @@
+/* cmd_plan: `vfiohost plan` and `vfiohost validate`: decide and show; write nothing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+
+int vh_cmd_validate(const struct vh_opts *o)
+{
+	struct vh_policy *p = malloc(sizeof(*p));
+	struct vh_root r;
+	int rc;
+
+	if (!p || vh_root_open(&r, o->root) < 0) {
+		fprintf(stderr, "vfiohost: cannot open the root %s\n", o->root);
+		free(p);
+		return 2;
+	}
+	vh_policy_init(p, o->config);
+	rc = vh_policy_load(p, &r, stderr);
+	if (rc == -ENOENT)
+		printf("%s: no policy: boot will do nothing\n", o->config);
+	else if (rc == 0)
+		printf("%s: valid (%d bind, %d skip, hugepages %s)\n", o->config, p->nbind, p->nskip,
+		       p->hp.present ? "on" : "off");
+	free(p);
+	vh_root_close(&r);
+	return rc == -EINVAL ? 2 : 0;
+}
+
+/* Notes that do not change the plan: rebuild reminder, unsafe file. */
+static void plan_notes(struct vh_ctx *c, bool *rebuild)
+{
+	char buf[256];
+	const char *unsafe = vh_policy_unsafe(&c->root, c->policy->path, buf, sizeof(buf));
+
+	if (unsafe)
+		vh_plan_warn(&c->plan, "%s: boot will refuse to apply it", unsafe);
+	*rebuild = vh_policy_changed(c) == 1;
+}
+
+int vh_cmd_plan(const struct vh_opts *o)
+{
+	struct vh_ctx c;
+	bool rebuild = false;
+	int rc = vh_ctx_open(&c, o, stderr);
+
+	if (rc < 0) {
+		vh_ctx_close(&c);
+		return 1;
+	}
+	if (c.policy_rc == -EINVAL) {
+		vh_ctx_close(&c);
+		return 2;
+	}
+	if (c.policy_rc == -ENOENT) {
+		printf("%s: no policy: boot will do nothing\n", o->config);
+		vh_ctx_close(&c);
+		return 0;
+	}
+	plan_notes(&c, &rebuild);
+	if (o->json)
+		vh_plan_json(&c.plan, stdout, false, NULL, 0);
+	else
+		vh_plan_table(&c.plan, stdout);
+	if (rebuild && !o->json)
+		printf("note: %s differs from the policy of the last boot: %s\n", o->config,
+		       VH_REBUILD_HINT);
+	rc = c.plan.nwarn || c.plan.count[VH_REFUSE] ? 1 : 0;
+	vh_ctx_close(&c);
+	return rc;
+}

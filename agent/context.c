@@ -1,0 +1,62 @@
+/* context: what every command that decides shares: root, policy, host, plan. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+
+/* Loads the policy and the host and decides; the policy outcome is in c->policy_rc
+ * (0, -ENOENT: no policy, -EINVAL: invalid). Returns -errno only when the host
+ * itself cannot be read. */
+int vh_ctx_open(struct vh_ctx *c, const struct vh_opts *o, FILE *errf)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->host.devfd = -1;
+	rc = vh_root_open(&c->root, o->root);
+	if (rc < 0) {
+		fprintf(errf, "vfiohost: cannot open the root %s: %s\n", o->root, strerror(-rc));
+		return rc;
+	}
+	c->policy = malloc(sizeof(*c->policy));
+	if (!c->policy)
+		return -ENOMEM;
+	vh_policy_init(c->policy, o->config);
+	c->policy_rc = vh_policy_load(c->policy, &c->root, errf);
+	rc = vh_host_discover(&c->host, &c->root, errf);
+	if (rc < 0)
+		return rc;
+	vh_plan_init(&c->plan, c->policy, &c->host);
+	vh_plan_cmdline(&c->plan, errf);
+	if (c->policy_rc == 0)
+		vh_decide(&c->plan, &c->root);
+	return 0;
+}
+
+void vh_ctx_close(struct vh_ctx *c)
+{
+	vh_host_free(&c->host);
+	free(c->policy);
+	c->policy = NULL;
+	vh_root_close(&c->root);
+}
+
+/* Does the policy differ from the copy the last boot used? -1: no such copy. */
+int vh_policy_changed(const struct vh_ctx *c)
+{
+	const char *rel = c->policy->path[0] == '/' ? c->policy->path + 1 : c->policy->path;
+	char *a = NULL, *b = NULL;
+	size_t la = 0, lb = 0;
+	int ra, rb, changed;
+
+	rb = vh_read_whole_at(c->root.fd, VH_RUN_DIR "/policy.conf", &b, &lb, 4u << 20);
+	if (rb < 0)
+		return -1;
+	ra = vh_read_whole_at(c->policy->path[0] == '/' ? c->root.fd : AT_FDCWD, rel, &a,
+			      &la, 4u << 20);
+	changed = ra < 0 || la != lb || memcmp(a, b, la) != 0;
+	free(a);
+	free(b);
+	return changed;
+}

@@ -1,0 +1,207 @@
+/* fsutil: careful sysfs/procfs I/O relative to a root directory fd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vfiohost.h"
+
+int vh_root_open(struct vh_root *r, const char *path)
+{
+	r->path = path;
+	r->is_slash = strcmp(path, "/") == 0;
+	r->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return r->fd < 0 ? -errno : 0;
+}
+
+void vh_root_close(struct vh_root *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+int vh_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+uint64_t vh_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Reads from fd until EOF or size bytes; returns the count or -errno. */
+static ssize_t read_all(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < size) {
+		n = read(fd, buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Reads at most size bytes of a file; returns the count or -errno. */
+ssize_t vh_read_at(int dirfd, const char *rel, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	n = read_all(fd, buf, size);
+	close(fd);
+	return n;
+}
+
+/* Reads a one-line attribute, without its trailing newline. */
+int vh_read_str_at(int dirfd, const char *rel, char *buf, size_t size)
+{
+	ssize_t n = vh_read_at(dirfd, rel, buf, size - 1);
+
+	if (n < 0) {
+		buf[0] = '\0';
+		return (int)n;
+	}
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int vh_read_int_at(int dirfd, const char *rel, long long *out)
+{
+	char buf[64], *end;
+	int err = vh_read_str_at(dirfd, rel, buf, sizeof(buf));
+
+	if (err < 0)
+		return err;
+	errno = 0;
+	*out = strtoll(buf, &end, 0);
+	if (errno || end == buf || *end != '\0')
+		return -EINVAL;
+	return 0;
+}
+
+/* One write(2) of the whole string, as sysfs wants it. */
+int vh_write_at(int dirfd, const char *rel, const char *data)
+{
+	size_t len = strlen(data);
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = openat(dirfd, rel, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	do
+		n = write(fd, data, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (close(fd) < 0 && err == 0 && errno != EINTR)
+		err = -errno;
+	return err;
+}
+
+/* The last component of a symlink's target (e.g. the group of iommu_group). */
+int vh_link_base_at(int dirfd, const char *rel, char *buf, size_t size)
+{
+	char target[512];
+	const char *base;
+	ssize_t n = readlinkat(dirfd, rel, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(target) - 1)
+		return -ENAMETOOLONG;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	return vh_fmt(buf, size, "%s", base);
+}
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer owned by the caller. */
+int vh_read_whole_at(int dirfd, const char *rel, char **out, size_t *len, size_t max)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		close(fd);
+		return err;
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = read_all(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return (int)n;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* mkdir -p of a relative path under dirfd. */
+int vh_mkdirs_at(int dirfd, const char *rel)
+{
+	char path[512];
+	char *p;
+
+	if (vh_fmt(path, sizeof(path), "%s", rel) < 0)
+		return -ENAMETOOLONG;
+	for (p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdirat(dirfd, path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}

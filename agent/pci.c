@@ -1,0 +1,230 @@
+/* pci: walk /sys/bus/pci/devices, one uevent read and one group link per function. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vfiohost.h"
+
+#define DEVICES "sys/bus/pci/devices"
+
+/* "0000:01:00.0" -> numbers; sysfs names only, so a strict parse. */
+static int bdf_parse(const char *name, struct vh_fn *fn)
+{
+	struct vh_addr a;
+
+	if (strlen(name) != 12 || name[4] != ':' || vh_addr_parse(name, 12, &a) < 0 || a.func < 0)
+		return -EINVAL;
+	memcpy(fn->bdf, name, 13);
+	fn->domain = a.domain;
+	fn->bus = a.bus;
+	fn->slot = a.slot;
+	fn->func = (uint8_t)a.func;
+	return 0;
+}
+
+static const char *uevent_get(const char *text, const char *key, size_t *len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *s = text; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s) {
+		if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
+			*len = strcspn(s + kl + 1, "\n");
+			return s + kl + 1;
+		}
+	}
+	return NULL;
+}
+
+/* The kernel's uevent holds class, ids and driver in one read. */
+static int read_uevent(int devfd, struct vh_fn *fn)
+{
+	char path[64], buf[1024], *end;
+	const char *v;
+	size_t len;
+	ssize_t n;
+
+	vh_fmt(path, sizeof(path), "%s/uevent", fn->bdf);
+	n = vh_read_at(devfd, path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return (int)n;
+	buf[n] = '\0';
+	v = uevent_get(buf, "PCI_CLASS", &len);
+	if (!v)
+		return -EINVAL;
+	fn->class = (uint32_t)strtoul(v, &end, 16);
+	if (end != v + len || len == 0 || len > 6)
+		return -EINVAL;
+	v = uevent_get(buf, "PCI_ID", &len);
+	if (!v || len != 9 || v[4] != ':')
+		return -EINVAL;
+	fn->vendor = (uint16_t)strtoul(v, &end, 16);
+	if (end != v + 4)
+		return -EINVAL;
+	fn->device = (uint16_t)strtoul(v + 5, &end, 16);
+	if (end != v + 9)
+		return -EINVAL;
+	v = uevent_get(buf, "DRIVER", &len);
+	if (v && len < sizeof(fn->driver)) {
+		memcpy(fn->driver, v, len);
+		fn->driver[len] = '\0';
+	}
+	return 0;
+}
+
+static void read_group(int devfd, struct vh_fn *fn)
+{
+	char path[64], base[32], *end;
+	long g;
+
+	fn->group = -1;
+	vh_fmt(path, sizeof(path), "%s/iommu_group", fn->bdf);
+	if (vh_link_base_at(devfd, path, base, sizeof(base)) < 0)
+		return;
+	g = strtol(base, &end, 10);
+	if (end != base && *end == '\0' && g >= 0 && g < 1000000000)
+		fn->group = (int)g;
+}
+
+static int cmp_fn(const void *a, const void *b)
+{
+	return strcmp(((const struct vh_fn *)a)->bdf, ((const struct vh_fn *)b)->bdf);
+}
+
+static int count_entries(int devfd, size_t *n)
+{
+	int fd = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	*n = 0;
+	errno = 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			(*n)++;
+	closedir(d);
+	return errno ? -errno : 0;
+}
+
+/* Fills h->fn from the directory; a function that cannot be read is skipped, with a warning. */
+static int walk_devices(struct vh_host *h, size_t cap, FILE *errf)
+{
+	int fd = openat(h->devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	int rc;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	errno = 0;
+	while ((e = readdir(d)) && h->nfn < cap) {
+		struct vh_fn *fn = &h->fn[h->nfn];
+
+		if (e->d_name[0] == '.')
+			continue;
+		memset(fn, 0, sizeof(*fn));
+		if (bdf_parse(e->d_name, fn) < 0) {
+			fprintf(errf, "vfiohost: ignoring %s/%s: not a PCI address\n", DEVICES, e->d_name);
+			continue;
+		}
+		rc = read_uevent(h->devfd, fn);
+		if (rc < 0) {
+			fprintf(errf, "vfiohost: ignoring %s: cannot read its uevent: %s\n", fn->bdf,
+				strerror(-rc));
+			continue;
+		}
+		read_group(h->devfd, fn);
+		fn->numa = -1;
+		fn->boot_vga = -1;
+		h->nfn++;
+		errno = 0;
+	}
+	rc = errno ? -errno : 0;
+	closedir(d);
+	return rc;
+}
+
+int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf)
+{
+	size_t cap;
+	int rc;
+
+	h->devfd = openat(r->fd, DEVICES, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->devfd < 0) {
+		rc = -errno;
+		fprintf(errf, "vfiohost: cannot open %s under %s: %s\n", DEVICES, r->path, strerror(-rc));
+		return rc;
+	}
+	rc = count_entries(h->devfd, &cap);
+	if (rc < 0)
+		return rc;
+	if (cap > VH_MAX_FUNCS)
+		cap = VH_MAX_FUNCS;
+	cap += 16; /* a device that appears during the walk still fits */
+	h->fn = calloc(cap, sizeof(*h->fn));
+	if (!h->fn)
+		return -ENOMEM;
+	rc = walk_devices(h, cap, errf);
+	if (rc < 0)
+		fprintf(errf, "vfiohost: reading %s: %s\n", DEVICES, strerror(-rc));
+	qsort(h->fn, h->nfn, sizeof(*h->fn), cmp_fn);
+	return 0;
+}
+
+/* The attributes only selected functions need: numa_node, boot_vga, driver_override. */
+void vh_pci_detail(const struct vh_host *h, struct vh_fn *fn)
+{
+	char path[64];
+	long long v;
+
+	if (fn->detailed)
+		return;
+	fn->detailed = true;
+	vh_fmt(path, sizeof(path), "%s/numa_node", fn->bdf);
+	fn->numa = vh_read_int_at(h->devfd, path, &v) == 0 && v >= 0 && v < 4096 ? (int)v : -1;
+	vh_fmt(path, sizeof(path), "%s/boot_vga", fn->bdf);
+	fn->boot_vga = vh_read_int_at(h->devfd, path, &v) == 0 ? (v == 1) : -1;
+	vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
+	if (vh_read_str_at(h->devfd, path, fn->override, sizeof(fn->override)) < 0 ||
+	    strcmp(fn->override, "(null)") == 0)
+		fn->override[0] = '\0';
+}
+
+/* Memory ranges of the function's resource file; returns how many. */
+int vh_pci_resources(const struct vh_host *h, const struct vh_fn *fn, uint64_t *start,
+		     uint64_t *end, int max)
+{
+	char path[64], buf[2048], *s, *next;
+	ssize_t len;
+	int n = 0;
+
+	vh_fmt(path, sizeof(path), "%s/resource", fn->bdf);
+	len = vh_read_at(h->devfd, path, buf, sizeof(buf) - 1);
+	if (len < 0)
+		return 0;
+	buf[len] = '\0';
+	for (s = buf; *s && n < max; s = next) {
+		unsigned long long a, b, flags;
+		next = strchr(s, '\n');
+		next = next ? next + 1 : s + strlen(s);
+		a = strtoull(s, &s, 16);
+		b = strtoull(s, &s, 16);
+		flags = strtoull(s, &s, 16);
+		if ((flags & 0x200) && b > a) { /* IORESOURCE_MEM */
+			start[n] = a;
+			end[n] = b;
+			n++;
+		}
+	}
+	return n;
+}

@@ -1,0 +1,140 @@
+/* plan_out: the plan (and boot report) as JSON (SPEC section 5) or as a table. */
+#include <string.h>
+
+#include "vfiohost.h"
+
+/* "0000:01:00.0 10de:2b85 VGA": how messages name a function. */
+void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size)
+{
+	vh_fmt(buf, size, "%s %04x:%04x %s", fn->bdf, fn->vendor, fn->device,
+	       vh_class_short(fn->class));
+}
+
+static void json_function(struct vh_json *j, const struct vh_fn *fn, bool report)
+{
+	char s[16];
+
+	vh_json_open(j, NULL, '{');
+	vh_json_str(j, "bdf", fn->bdf);
+	vh_fmt(s, sizeof(s), "%04x:%04x", fn->vendor, fn->device);
+	vh_json_str(j, "id", s);
+	vh_fmt(s, sizeof(s), "%04x", fn->class >> 8);
+	vh_json_str(j, "class", s);
+	if (fn->group >= 0)
+		vh_json_num(j, "group", fn->group);
+	else
+		vh_json_null(j, "group");
+	vh_json_str(j, "driver", fn->driver[0] ? fn->driver : NULL);
+	vh_json_num(j, "numa_node", fn->numa);
+	vh_json_str(j, "action", vh_action_name(fn->action));
+	vh_json_str(j, "reason", fn->reason);
+	if (report)
+		vh_json_str(j, "result", fn->result[0] ? fn->result : "none");
+	vh_json_close(j, '}');
+}
+
+static void json_hugepages(struct vh_json *j, const struct vh_hp_plan *hp, bool report)
+{
+	if (!hp->present) {
+		vh_json_null(j, "hugepages");
+		return;
+	}
+	vh_json_open(j, "hugepages", '{');
+	vh_json_num(j, "size_kib", (long long)hp->size_kib);
+	vh_json_num(j, "memtotal_kib", (long long)hp->memtotal_kib);
+	vh_json_num(j, "keep_free_kib", (long long)hp->keep_free_kib);
+	vh_json_num(j, "budget", (long long)hp->budget);
+	vh_json_num(j, "requested", (long long)hp->requested);
+	vh_json_num(j, "pages", (long long)hp->pages);
+	if (report)
+		vh_json_num(j, "obtained", (long long)hp->got);
+	vh_json_open(j, "nodes", '[');
+	for (int i = 0; i < hp->nnodes; i++) {
+		vh_json_open(j, NULL, '{');
+		vh_json_num(j, "node", hp->node[i].node);
+		vh_json_num(j, "pages", (long long)hp->node[i].pages);
+		if (report)
+			vh_json_num(j, "obtained", (long long)hp->node[i].got);
+		vh_json_close(j, '}');
+	}
+	vh_json_close(j, ']');
+	vh_json_close(j, '}');
+}
+
+void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct vh_timing *t,
+		  int nt)
+{
+	const struct vh_host *h = pl->host;
+	struct vh_json j;
+
+	vh_json_begin(&j, f);
+	vh_json_open(&j, NULL, '{');
+	vh_json_str(&j, "policy", pl->policy->path);
+	vh_json_open(&j, "iommu", '{');
+	vh_json_bool(&j, "active", h->iommu_active);
+	vh_json_num(&j, "groups", h->ngroups);
+	vh_json_close(&j, '}');
+	vh_json_open(&j, "functions", '[');
+	for (size_t i = 0; i < h->nfn; i++)
+		if (h->fn[i].selected)
+			json_function(&j, &h->fn[i], report);
+	vh_json_close(&j, ']');
+	json_hugepages(&j, &pl->hp, report);
+	vh_json_open(&j, "warnings", '[');
+	for (int i = 0; i < pl->nwarn; i++)
+		vh_json_str(&j, NULL, pl->warn[i]);
+	vh_json_close(&j, ']');
+	if (report) {
+		vh_json_open(&j, "phases_us", '{');
+		for (int i = 0; i < nt; i++)
+			vh_json_num(&j, t[i].name, (long long)t[i].us);
+		vh_json_close(&j, '}');
+	}
+	vh_json_close(&j, '}');
+	vh_json_end(&j);
+}
+
+static void table_hugepages(const struct vh_hp_plan *hp, FILE *f)
+{
+	if (!hp->present) {
+		fputs("hugepages: none ([hugepages] is not in the policy)\n", f);
+		return;
+	}
+	fprintf(f, "hugepages: %llu x %s (budget %llu; MemTotal %llu KiB, keep-free %llu KiB)\n",
+		(unsigned long long)hp->pages, hp->size_kib == 1048576 ? "1G" : "2M",
+		(unsigned long long)hp->budget, (unsigned long long)hp->memtotal_kib,
+		(unsigned long long)hp->keep_free_kib);
+	for (int i = 0; i < hp->nnodes; i++)
+		fprintf(f, "  node %d: %llu pages (node cap %llu)\n", hp->node[i].node,
+			(unsigned long long)hp->node[i].pages, (unsigned long long)hp->node[i].cap);
+}
+
+void vh_plan_table(const struct vh_plan *pl, FILE *f)
+{
+	const struct vh_host *h = pl->host;
+
+	fprintf(f, "policy: %s\n", pl->policy->path);
+	fprintf(f, "iommu: %s, %d groups\n", h->iommu_active ? "active" : "NOT active", h->ngroups);
+	if (pl->nselected == 0)
+		fputs("no function is selected\n", f);
+	else
+		fprintf(f, "%-12s  %-9s  %-10s  %5s  %-14s  %-6s  %s\n", "ADDRESS", "ID", "CLASS",
+			"GROUP", "DRIVER", "ACTION", "REASON");
+	for (size_t i = 0; i < h->nfn; i++) {
+		const struct vh_fn *fn = &h->fn[i];
+		char id[16], group[16];
+		if (!fn->selected)
+			continue;
+		vh_fmt(id, sizeof(id), "%04x:%04x", fn->vendor, fn->device);
+		if (fn->group >= 0)
+			vh_fmt(group, sizeof(group), "%d", fn->group);
+		else
+			vh_fmt(group, sizeof(group), "-");
+		fprintf(f, "%-12s  %-9s  %-10s  %5s  %-14s  %-6s  %s\n", fn->bdf, id,
+			vh_class_short(fn->class), group, fn->driver[0] ? fn->driver : "-",
+			vh_action_name(fn->action), fn->reason);
+	}
+	table_hugepages(&pl->hp, f);
+	for (int i = 0; i < pl->nwarn; i++)
+		fprintf(f, "warning: %s\n", pl->warn[i]);
+}

@@ -1,0 +1,293 @@
+/* vfiohost: internal interfaces shared by the agent's files. */
+#ifndef VFIOHOST_H
+#define VFIOHOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define VH_VERSION "0.1.0"
+#define VH_DEFAULT_CONFIG "/etc/vfiohost.conf"
+#define VH_RUN_DIR "run/vfiohost"
+
+#define VH_MAX_SEL 64     /* bind or skip lines in a policy */
+#define VH_MAX_TERMS 4    /* terms in one selector */
+#define VH_MAX_ALT 16     /* alternatives in one comma list */
+#define VH_MAX_NODES 64   /* NUMA nodes */
+#define VH_MAX_CMDSKIP 32 /* addresses in vfiohost.skip= */
+#define VH_MAX_WARN 64    /* warnings kept for output */
+#define VH_MAX_FUNCS 1000000
+
+/* ---- root: every absolute path is taken under it (fsutil.c) ---- */
+struct vh_root {
+	int fd;		  /* O_PATH|O_DIRECTORY fd of the root, owned */
+	bool is_slash;	  /* the real "/": modules may be loaded */
+	const char *path; /* as given, for messages */
+};
+
+int vh_root_open(struct vh_root *r, const char *path);
+void vh_root_close(struct vh_root *r);
+/* Paths below are relative to a directory fd (no leading slash). */
+ssize_t vh_read_at(int dirfd, const char *rel, char *buf, size_t size);
+int vh_read_str_at(int dirfd, const char *rel, char *buf, size_t size);
+int vh_read_int_at(int dirfd, const char *rel, long long *out);
+int vh_write_at(int dirfd, const char *rel, const char *data);
+int vh_link_base_at(int dirfd, const char *rel, char *buf, size_t size);
+int vh_read_whole_at(int dirfd, const char *rel, char **out, size_t *len, size_t max);
+int vh_mkdirs_at(int dirfd, const char *rel);
+int vh_fmt(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+uint64_t vh_now_us(void);
+
+/* ---- selectors (selector.c) ---- */
+enum vh_term_kind { VH_T_ID, VH_T_ADDR, VH_T_CLASS };
+
+struct vh_idpat {
+	int32_t vendor; /* -1 matches any */
+	int32_t device;
+};
+
+struct vh_classpat {
+	uint32_t value;
+	uint8_t digits; /* 2, 4 or 6 hex digits of the 24-bit class */
+};
+
+struct vh_addr {
+	uint32_t domain;
+	uint8_t bus, slot;
+	int8_t func; /* -1: every function of the slot */
+};
+
+struct vh_term {
+	uint8_t kind;
+	uint8_t n;
+	union {
+		struct vh_idpat ids[VH_MAX_ALT];
+		struct vh_classpat classes[VH_MAX_ALT];
+		struct vh_addr addr;
+	} u;
+};
+
+struct vh_selector {
+	int line;
+	uint8_t nterms;
+	struct vh_term terms[VH_MAX_TERMS];
+};
+
+struct vh_fn;
+int vh_selector_parse(const char *text, struct vh_selector *sel, char *err, size_t errsize);
+bool vh_selector_match(const struct vh_selector *sel, const struct vh_fn *fn);
+int vh_addr_parse(const char *text, size_t len, struct vh_addr *a);
+bool vh_addr_match(const struct vh_addr *a, const struct vh_fn *fn);
+
+/* ---- policy (policy.c) ---- */
+enum vh_pages_mode { VH_PAGES_MAX, VH_PAGES_N, VH_PAGES_PCT };
+
+struct vh_hp_policy {
+	bool present;
+	uint64_t size_kib;
+	enum vh_pages_mode mode;
+	uint64_t pages; /* N, or the percentage */
+	bool keep_auto;
+	uint64_t keep_kib;
+	bool nodes_even;
+};
+
+struct vh_policy {
+	const char *path; /* as shown in messages */
+	bool present;	  /* the file existed */
+	struct vh_selector bind[VH_MAX_SEL];
+	int nbind;
+	struct vh_selector skip[VH_MAX_SEL];
+	int nskip;
+	bool companions;
+	bool isolation_strict;
+	bool bootvga_skip;
+	char options[256];
+	long expect; /* -1: not set */
+	struct vh_hp_policy hp;
+};
+
+void vh_policy_init(struct vh_policy *p, const char *path);
+/* Parses text; reports every error as "FILE:LINE: msg" to errf; returns the
+ * number of errors (0: valid). */
+int vh_policy_parse(struct vh_policy *p, const char *text, size_t len, FILE *errf);
+/* Reads and parses p->path under the root; -ENOENT when there is no policy. */
+int vh_policy_load(struct vh_policy *p, const struct vh_root *r, FILE *errf);
+/* Why the policy file itself is unsafe to apply (owner, mode), or NULL. */
+const char *vh_policy_unsafe(const struct vh_root *r, const char *path, char *buf, size_t size);
+
+/* ---- discovery (pci.c, host.c) ---- */
+enum vh_action { VH_NONE, VH_BIND, VH_KEEP, VH_SKIP, VH_REFUSE };
+
+struct vh_fn {
+	char bdf[16];
+	uint32_t domain;
+	uint8_t bus, slot, func;
+	uint16_t vendor, device;
+	uint32_t class; /* 24-bit */
+	int group;	/* -1: none */
+	char driver[32];
+	/* read only for functions that matter (pci_fn_detail) */
+	bool detailed;
+	int numa;     /* -1: unknown */
+	int boot_vga; /* -1: no attribute */
+	char override[32];
+	/* decision */
+	bool selected;
+	uint8_t action;
+	int line; /* policy line that selected it */
+	char reason[256];
+	/* boot result */
+	char result[128];
+};
+
+struct vh_gidx {
+	int group;
+	size_t idx; /* into vh_host.fn */
+};
+
+struct vh_host {
+	struct vh_fn *fn; /* sorted by address, owned */
+	size_t nfn;
+	struct vh_gidx *bygroup; /* sorted by group, owned */
+	bool iommu_active;
+	int ngroups;
+	uint64_t memtotal_kib;
+	int nnodes;
+	int node_id[VH_MAX_NODES];
+	uint64_t node_mem_kib[VH_MAX_NODES];
+	char cmdline[4096];
+	int devfd; /* sys/bus/pci/devices, owned */
+};
+
+int vh_host_discover(struct vh_host *h, const struct vh_root *r, FILE *errf);
+void vh_host_free(struct vh_host *h);
+int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf);
+void vh_pci_detail(const struct vh_host *h, struct vh_fn *fn);
+int vh_pci_resources(const struct vh_host *h, const struct vh_fn *fn, uint64_t *start,
+		     uint64_t *end, int max);
+int vh_read_meminfo(const struct vh_root *r, uint64_t *memtotal_kib);
+int vh_read_nodes(struct vh_host *h, const struct vh_root *r);
+int vh_read_cmdline(const struct vh_root *r, char *buf, size_t size);
+const char *vh_cmdline_get(const char *cmdline, const char *key, char *buf, size_t size);
+bool vh_cmdline_has(const char *cmdline, const char *word);
+/* Members of a group: the count, and where they start in h->bygroup. */
+size_t vh_group_members(const struct vh_host *h, int group, size_t *first);
+
+/* ---- names (names.c) ---- */
+const char *vh_class_short(uint32_t class);
+const char *vh_class_name(uint32_t class);
+const char *vh_vendor_name(uint16_t vendor);
+bool vh_is_bridge(uint32_t class);
+bool vh_is_display(uint32_t class);
+bool vh_is_gpu(uint32_t class);
+
+/* ---- decisions (decide.c, hugepages.c) ---- */
+struct vh_hp_node {
+	int node;
+	uint64_t cap;
+	uint64_t pages; /* asked */
+	uint64_t got;	/* read back (boot) */
+};
+
+struct vh_hp_plan {
+	bool present;
+	uint64_t size_kib;
+	uint64_t memtotal_kib;
+	uint64_t keep_free_kib;
+	uint64_t budget;
+	uint64_t requested; /* before capping */
+	uint64_t pages;	    /* total asked of the kernel */
+	uint64_t got;
+	bool supported; /* the kernel offers this page size */
+	int nnodes;	/* 0: the global file is used */
+	struct vh_hp_node node[VH_MAX_NODES];
+};
+
+struct vh_plan {
+	const struct vh_policy *policy;
+	struct vh_host *host;
+	struct vh_addr cmdskip[VH_MAX_CMDSKIP];
+	int ncmdskip;
+	long cmd_pages; /* vfiohost.hugepages=, -1 unset */
+	struct vh_hp_plan hp;
+	int nwarn;
+	char warn[VH_MAX_WARN][256];
+	size_t nselected;
+	size_t count[5]; /* per vh_action */
+};
+
+void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host *h);
+int vh_plan_cmdline(struct vh_plan *pl, FILE *errf);
+void vh_decide(struct vh_plan *pl, const struct vh_root *r);
+void vh_plan_warn(struct vh_plan *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool vh_boot_display(const struct vh_host *h, struct vh_fn *fn, const struct vh_root *r,
+		     char *why, size_t size);
+uint64_t vh_keep_free_auto(uint64_t memtotal_kib, unsigned displays);
+uint64_t vh_budget(uint64_t memtotal_kib, uint64_t keep_free_kib, uint64_t size_kib);
+void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r);
+void vh_split_pages(uint64_t total, int n, const uint64_t *weight, const uint64_t *cap,
+		    const uint64_t *fallback, uint64_t *out);
+const char *vh_action_name(int action);
+
+/* ---- output (json.c, plan.c) ---- */
+struct vh_json {
+	FILE *f;
+	int depth;
+	bool first[32];
+	bool pretty;
+};
+
+void vh_json_begin(struct vh_json *j, FILE *f);
+void vh_json_open(struct vh_json *j, const char *key, char brace);
+void vh_json_close(struct vh_json *j, char brace);
+void vh_json_str(struct vh_json *j, const char *key, const char *val);
+void vh_json_num(struct vh_json *j, const char *key, long long val);
+void vh_json_bool(struct vh_json *j, const char *key, bool val);
+void vh_json_null(struct vh_json *j, const char *key);
+void vh_json_end(struct vh_json *j);
+
+struct vh_timing {
+	const char *name;
+	uint64_t us;
+};
+
+void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report,
+		  const struct vh_timing *t, int nt);
+void vh_plan_table(const struct vh_plan *pl, FILE *f);
+void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size);
+
+/* ---- logging (log.c) ---- */
+enum vh_level { VH_ERR = 3, VH_WARNING = 4, VH_INFO = 6 };
+
+struct vh_log {
+	int rootfd;
+	int fd;	     /* /dev/kmsg, reopened to stay under its rate limit */
+	int written; /* lines on this fd */
+	bool echo;   /* also to stderr */
+	int lines;
+};
+
+void vh_log_open(struct vh_log *lg, const struct vh_root *r, bool echo);
+void vh_log(struct vh_log *lg, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void vh_log_close(struct vh_log *lg);
+
+/* ---- commands ---- */
+struct vh_opts {
+	const char *root;
+	const char *config;
+	bool json;
+	bool verbose;
+	double deadline;
+};
+
+int vh_cmd_plan(const struct vh_opts *o);
+int vh_cmd_check(const struct vh_opts *o);
+int vh_cmd_boot(const struct vh_opts *o);
+int vh_cmd_status(const struct vh_opts *o);
+int vh_cmd_validate(const struct vh_opts *o);
+
+#endif
