@@ -36,7 +36,7 @@ static void plan_notes(struct vh_ctx *c, bool *rebuild)
 
 	if (unsafe)
 		vh_plan_warn(&c->plan, "%s: boot will refuse to apply it", unsafe);
-	*rebuild = vh_policy_changed(c) == 1;
+	*rebuild = vh_policy_changed(&c->root, c->policy->path) == 1;
 }
 
 int vh_cmd_plan(const struct vh_opts *o)

@@ -156,7 +156,7 @@ static int walk_devices(struct vh_host *h, size_t cap, FILE *errf)
 
 int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf)
 {
-	size_t cap;
+	size_t cap = 0;
 	int rc;
 
 	h->devfd = openat(r->fd, DEVICES, O_PATH | O_DIRECTORY | O_CLOEXEC);

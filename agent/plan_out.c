@@ -70,6 +70,13 @@ void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct v
 	vh_json_begin(&j, f);
 	vh_json_open(&j, NULL, '{');
 	vh_json_str(&j, "policy", pl->policy->path);
+	if (report) {
+		vh_json_str(&j, "mode", pl->mode);
+		if (pl->policy->expect >= 0)
+			vh_json_num(&j, "expect", pl->policy->expect);
+		else
+			vh_json_null(&j, "expect");
+	}
 	vh_json_open(&j, "iommu", '{');
 	vh_json_bool(&j, "active", h->iommu_active);
 	vh_json_num(&j, "groups", h->ngroups);

@@ -209,6 +209,7 @@ struct vh_hp_plan {
 struct vh_plan {
 	const struct vh_policy *policy;
 	struct vh_host *host;
+	const char *mode; /* boot: apply or dry-run */
 	struct vh_addr cmdskip[VH_MAX_CMDSKIP];
 	int ncmdskip;
 	long cmd_pages; /* vfiohost.hugepages=, -1 unset */
@@ -274,6 +275,21 @@ void vh_log_open(struct vh_log *lg, const struct vh_root *r, bool echo);
 void vh_log(struct vh_log *lg, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void vh_log_close(struct vh_log *lg);
+
+/* ---- acting (child.c, modload.c) ---- */
+int vh_child_run(int (*fn)(void *), void *arg, uint64_t deadline_us);
+int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log *lg,
+		     uint64_t deadline_us);
+
+void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
+			  uint64_t deadline_us);
+int vh_bind_all(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
+		uint64_t deadline_us);
+
+/* ---- run files (report.c) ---- */
+int vh_run_file_write(const struct vh_root *r, const char *name,
+		      void (*writer)(FILE *f, const void *arg), const void *arg);
+int vh_run_copy_write(const struct vh_root *r, const char *name, const char *data, size_t len);
 
 /* ---- commands ---- */
 struct vh_opts {

@@ -1,0 +1,242 @@
+/* bind: put the functions whose action is bind on vfio-pci, one IOMMU group at a time.
+ * driver_override is set before vfio-pci loads and before udev's coldplug, so native drivers
+ * never see the device; unbinding a driver that got there first is the fallback. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vfiohost.h"
+
+#define VFIO_DEV_WAIT_US 2000000
+
+struct sysfs_write {
+	int dirfd;
+	char path[96];
+	char value[32];
+};
+
+static int do_write(void *arg)
+{
+	struct sysfs_write *w = arg;
+
+	return vh_write_at(w->dirfd, w->path, w->value);
+}
+
+/* A write that may block in a driver: done in a child, bounded by the deadline. */
+static int slow_write(int dirfd, const char *path, const char *value, uint64_t deadline_us)
+{
+	struct sysfs_write w = {.dirfd = dirfd};
+
+	if (vh_fmt(w.path, sizeof(w.path), "%s", path) < 0 ||
+	    vh_fmt(w.value, sizeof(w.value), "%s", value) < 0)
+		return -ENAMETOOLONG;
+	return vh_child_run(do_write, &w, deadline_us);
+}
+
+static const char *why(int rc)
+{
+	return rc == -ETIMEDOUT ? "it hung, abandoned at the deadline" : strerror(-rc);
+}
+
+static void fail(struct vh_fn *fn, struct vh_log *lg, const char *step, int rc)
+{
+	char label[64];
+
+	vh_fn_label(fn, label, sizeof(label));
+	vh_fmt(fn->result, sizeof(fn->result), "failed: %s: %s", step, why(rc));
+	vh_log(lg, VH_ERR, "%s: %s failed: %s", label, step, why(rc));
+}
+
+/* Sets driver_override and takes the function from a driver that holds it. */
+static int prepare(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg, uint64_t deadline_us)
+{
+	char path[64], label[64];
+	int rc;
+
+	vh_fn_label(fn, label, sizeof(label));
+	vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
+	rc = vh_write_at(h->devfd, path, "vfio-pci");
+	if (rc < 0) {
+		fail(fn, lg, "writing driver_override", rc);
+		return rc;
+	}
+	vh_log(lg, VH_INFO, "%s: driver_override set to vfio-pci", label);
+	if (!fn->driver[0] || strcmp(fn->driver, "vfio-pci") == 0)
+		return 0;
+	vh_log(lg, VH_WARNING, "%s: %s got there first: unbinding it (fallback path)", label,
+	       fn->driver);
+	vh_fmt(path, sizeof(path), "%s/driver/unbind", fn->bdf);
+	rc = slow_write(h->devfd, path, fn->bdf, deadline_us);
+	if (rc < 0)
+		fail(fn, lg, "unbinding from its driver", rc);
+	return rc;
+}
+
+/* Undoes prepare() for a group that cannot be bound whole: native drivers take it back. */
+static void roll_back(struct vh_host *h, size_t first, size_t n, const struct vh_fn *culprit,
+		      struct vh_log *lg, uint64_t deadline_us)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
+		char path[64];
+		if (fn->action != VH_BIND)
+			continue;
+		vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
+		vh_write_at(h->devfd, path, "\n");
+		slow_write(h->devfd, "../drivers_probe", fn->bdf, deadline_us);
+		if (fn != culprit)
+			vh_fmt(fn->result, sizeof(fn->result), "failed: group %d rolled back (%s failed)",
+			       fn->group, culprit->bdf);
+	}
+	vh_log(lg, VH_ERR, "group %d: rolled back, left to its drivers", culprit->group);
+}
+
+/* Returns false when the group had to be rolled back. */
+static bool prepare_group(struct vh_host *h, size_t first, size_t n, struct vh_log *lg,
+			  uint64_t deadline_us)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
+		if (fn->action == VH_BIND && prepare(h, fn, lg, deadline_us) < 0) {
+			roll_back(h, first, n, fn, lg, deadline_us);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Asks the kernel to probe, then trusts only the driver link: a write to drivers_probe
+ * succeeds even when no driver takes the device. */
+static bool probe_and_verify(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg,
+			     uint64_t deadline_us)
+{
+	char path[64], drv[64], label[64];
+	int rc;
+
+	vh_fn_label(fn, label, sizeof(label));
+	vh_fmt(path, sizeof(path), "%s/driver", fn->bdf);
+	if (vh_link_base_at(h->devfd, path, drv, sizeof(drv)) < 0 || strcmp(drv, "vfio-pci") != 0) {
+		rc = slow_write(h->devfd, "../drivers_probe", fn->bdf, deadline_us);
+		if (rc < 0) {
+			fail(fn, lg, "writing drivers_probe", rc);
+			return false;
+		}
+	}
+	if (vh_link_base_at(h->devfd, path, drv, sizeof(drv)) < 0)
+		vh_fmt(drv, sizeof(drv), "no driver");
+	if (strcmp(drv, "vfio-pci") != 0) {
+		vh_fmt(fn->result, sizeof(fn->result), "failed: not on vfio-pci after probing (%s)", drv);
+		vh_log(lg, VH_ERR, "%s: not on vfio-pci after probing (%s)", label, drv);
+		return false;
+	}
+	return true;
+}
+
+/* The group's device node appears once vfio-pci holds the whole group. */
+static bool wait_group_node(const struct vh_root *r, int group, uint64_t deadline_us)
+{
+	char path[48];
+	uint64_t until = vh_now_us() + VFIO_DEV_WAIT_US;
+	struct stat st;
+
+	if (until > deadline_us)
+		until = deadline_us;
+	vh_fmt(path, sizeof(path), "dev/vfio/%d", group);
+	while (fstatat(r->fd, path, &st, 0) < 0) {
+		if (vh_now_us() >= until)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
+static void finish_group(struct vh_host *h, size_t first, size_t n, const struct vh_root *r,
+			 struct vh_log *lg, uint64_t deadline_us)
+{
+	int group = h->bygroup[first].group, ok = 0, bad = 0;
+	bool node;
+
+	for (size_t k = 0; k < n; k++) {
+		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
+		if (fn->action != VH_BIND || fn->result[0])
+			continue;
+		if (probe_and_verify(h, fn, lg, deadline_us))
+			ok++;
+		else
+			bad++;
+	}
+	if (ok == 0)
+		return;
+	node = bad == 0 && wait_group_node(r, group, deadline_us);
+	for (size_t k = 0; k < n; k++) {
+		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
+		char label[64];
+		if (fn->action != VH_BIND || fn->result[0])
+			continue;
+		vh_fn_label(fn, label, sizeof(label));
+		if (node) {
+			vh_fmt(fn->result, sizeof(fn->result), "bound");
+			vh_log(lg, VH_INFO, "%s: bound to vfio-pci (group %d)", label, group);
+		} else {
+			vh_fmt(fn->result, sizeof(fn->result), "failed: /dev/vfio/%d did not appear", group);
+			vh_log(lg, VH_ERR, "%s: on vfio-pci, but /dev/vfio/%d did not appear", label, group);
+		}
+	}
+}
+
+/* Calls fn for each group that holds a function to bind. */
+static void each_bind_group(struct vh_host *h, void (*fn)(struct vh_host *, size_t, size_t, void *),
+			    void *arg)
+{
+	for (size_t i = 0, n; i < h->nfn; i += n) {
+		bool any = false;
+		for (n = 0; i + n < h->nfn && h->bygroup[i + n].group == h->bygroup[i].group; n++)
+			any |= h->fn[h->bygroup[i + n].idx].action == VH_BIND;
+		if (any)
+			fn(h, i, n, arg);
+	}
+}
+
+struct bind_run {
+	const struct vh_root *r;
+	struct vh_log *lg;
+	uint64_t deadline_us;
+	int failed;
+};
+
+static void prepare_cb(struct vh_host *h, size_t first, size_t n, void *arg)
+{
+	struct bind_run *b = arg;
+
+	if (!prepare_group(h, first, n, b->lg, b->deadline_us))
+		b->failed++;
+}
+
+static void finish_cb(struct vh_host *h, size_t first, size_t n, void *arg)
+{
+	struct bind_run *b = arg;
+
+	finish_group(h, first, n, b->r, b->lg, b->deadline_us);
+}
+
+int vh_bind_all(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
+		uint64_t deadline_us)
+{
+	struct bind_run b = {.r = r, .lg = lg, .deadline_us = deadline_us};
+	struct vh_host *h = pl->host;
+	int failed = 0;
+
+	if (pl->count[VH_BIND] == 0)
+		return 0;
+	each_bind_group(h, prepare_cb, &b);
+	if (vh_load_vfio_pci(r, pl->policy->options, lg, deadline_us) < 0)
+		vh_log(lg, VH_WARNING, "probing anyway: vfio-pci may be built in under another name");
+	each_bind_group(h, finish_cb, &b);
+	for (size_t i = 0; i < h->nfn; i++) {
+		if (h->fn[i].action == VH_KEEP)
+			vh_fmt(h->fn[i].result, sizeof(h->fn[i].result), "already");
+		failed += h->fn[i].action == VH_BIND && strncmp(h->fn[i].result, "failed", 6) == 0;
+	}
+	return failed ? -EIO : 0;
+}

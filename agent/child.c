@@ -1,0 +1,65 @@
+/* child: run a step that may block in the kernel (unbind, probe, module load) in a child
+ * process, so that a hang costs at most the deadline: the child is abandoned, the boot goes on. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vfiohost.h"
+
+/* Returns fn's result (0 or -errno), -ETIMEDOUT if it did not finish by deadline_us. */
+int vh_child_run(int (*fn)(void *), void *arg, uint64_t deadline_us)
+{
+	int pfd[2], rc = -ECHILD;
+	struct pollfd p;
+	uint64_t now;
+	pid_t pid;
+
+	now = vh_now_us();
+	if (now >= deadline_us)
+		return -ETIMEDOUT;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		rc = fn(arg);
+		(void)!write(pfd[1], &rc, sizeof(rc));
+		_exit(0);
+	}
+	close(pfd[1]);
+	p.fd = pfd[0];
+	p.events = POLLIN;
+	for (;;) {
+		int ms = (int)((deadline_us - now + 999) / 1000), n;
+		n = poll(&p, 1, ms > 0 ? ms : 0);
+		if (n < 0 && errno == EINTR) {
+			now = vh_now_us();
+			continue;
+		}
+		if (n > 0 && read(pfd[0], &rc, sizeof(rc)) == sizeof(rc)) {
+			waitpid(pid, NULL, 0);
+			break;
+		}
+		if (n > 0) { /* the child died without answering */
+			waitpid(pid, NULL, 0);
+			rc = -ECHILD;
+			break;
+		}
+		kill(pid, SIGKILL); /* a task stuck in the kernel may not die: left behind */
+		waitpid(pid, NULL, WNOHANG);
+		rc = -ETIMEDOUT;
+		break;
+	}
+	close(pfd[0]);
+	return rc;
+}

@@ -1,0 +1,256 @@
+/* cmd_status: `vfiohost status`: what the last boot did (its report), and whether it
+ * still holds now (drivers, hugepages, the policy against the image's copy). */
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+#include "jsonread.h"
+
+#define REPORT VH_RUN_DIR "/report.json"
+
+struct status {
+	struct vh_root root;
+	struct vh_jdoc doc;
+	char *text; /* the report, owned; the document points into it */
+	int nproblem;
+	char problem[VH_MAX_WARN][256];
+};
+
+static void problem(struct status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(struct status *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->nproblem == VH_MAX_WARN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(st->problem[st->nproblem++], sizeof(st->problem[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* The driver holding a function now: "vfio-pci", "none", or "gone" if it left the bus. */
+static void driver_now(const struct status *st, const char *bdf, char *buf, size_t size)
+{
+	char path[96];
+
+	if (strlen(bdf) != 12 || strchr(bdf, '/')) {
+		vh_fmt(buf, size, "gone");
+		return;
+	}
+	vh_fmt(path, sizeof(path), "sys/bus/pci/devices/%s/driver", bdf);
+	if (vh_link_base_at(st->root.fd, path, buf, size) == 0)
+		return;
+	vh_fmt(path, sizeof(path), "sys/bus/pci/devices/%s", bdf);
+	vh_fmt(buf, size, faccessat(st->root.fd, path, F_OK, 0) == 0 ? "none" : "gone");
+}
+
+static bool took(const char *result)
+{
+	return result && (strcmp(result, "bound") == 0 || strcmp(result, "already") == 0);
+}
+
+struct row {
+	const char *bdf, *action, *result;
+	char now[64];
+};
+
+/* Checks each function of the report against the live driver; returns how many hold. */
+static long check_functions(struct status *st, struct row *rows, int *nrows)
+{
+	const struct vh_jdoc *d = &st->doc;
+	int arr = vh_jget(d, 0, "functions");
+	long holding = 0;
+
+	*nrows = 0;
+	for (int c = arr >= 0 ? d->node[arr].first : -1; c >= 0; c = d->node[c].next) {
+		struct row *r = &rows[*nrows];
+		r->bdf = vh_jstr(d, c, "bdf");
+		r->action = vh_jstr(d, c, "action");
+		r->result = vh_jstr(d, c, "result");
+		if (!r->bdf)
+			continue;
+		(*nrows)++;
+		driver_now(st, r->bdf, r->now, sizeof(r->now));
+		if (took(r->result) && strcmp(r->now, "vfio-pci") == 0)
+			holding++;
+		else if (took(r->result))
+			problem(st, "%s was put on vfio-pci at boot, but is now %s%s", r->bdf,
+				strcmp(r->now, "gone") == 0 ? "" : "on ", r->now);
+		else if (r->result && strncmp(r->result, "failed", 6) == 0)
+			problem(st, "%s %s at boot", r->bdf, r->result);
+	}
+	return holding;
+}
+
+static long long live_pages(const struct status *st, long long size_kib, int node)
+{
+	char path[128];
+	long long v = -1;
+
+	if (node < 0)
+		vh_fmt(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%lldkB/nr_hugepages",
+		       size_kib);
+	else
+		vh_fmt(path, sizeof(path),
+		       "sys/devices/system/node/node%d/hugepages/hugepages-%lldkB/nr_hugepages", node,
+		       size_kib);
+	return vh_read_int_at(st->root.fd, path, &v) == 0 ? v : -1;
+}
+
+/* Hugepages now against what boot obtained; returns false without a [hugepages] section. */
+static bool check_hugepages(struct status *st, long long *got, long long *now)
+{
+	const struct vh_jdoc *d = &st->doc;
+	int hp = vh_jget(d, 0, "hugepages"), nodes = vh_jget(d, hp, "nodes");
+	long long size = vh_jnum(d, hp, "size_kib", 0);
+
+	if (hp < 0 || d->node[hp].type != VH_J_OBJ)
+		return false;
+	*got = vh_jnum(d, hp, "obtained", 0);
+	*now = live_pages(st, size, -1);
+	if (nodes >= 0 && d->node[nodes].first >= 0) {
+		*now = 0;
+		for (int c = d->node[nodes].first; c >= 0; c = d->node[c].next) {
+			long long n = live_pages(st, size, (int)vh_jnum(d, c, "node", 0));
+			*now += n > 0 ? n : 0;
+		}
+	}
+	if (*now < *got)
+		problem(st, "hugepages: %lld reserved at boot, %lld now", *got, *now);
+	return true;
+}
+
+/* Warnings the boot itself logged (expect, hugepage shortfall) still count. */
+static void report_warnings(struct status *st)
+{
+	const struct vh_jdoc *d = &st->doc;
+	int arr = vh_jget(d, 0, "warnings"), errs = vh_jget(d, 0, "errors");
+
+	for (int c = arr >= 0 ? d->node[arr].first : -1; c >= 0; c = d->node[c].next)
+		if (d->node[c].type == VH_J_STR)
+			problem(st, "at boot: %s", d->node[c].str);
+	for (int c = errs >= 0 ? d->node[errs].first : -1; c >= 0; c = d->node[c].next)
+		if (d->node[c].type == VH_J_STR)
+			problem(st, "at boot: %s", d->node[c].str);
+}
+
+static void check_expect(struct status *st, long holding)
+{
+	long long expect = vh_jnum(&st->doc, 0, "expect", -1);
+
+	if (expect >= 0 && holding != expect)
+		problem(st, "expect = %lld, but %ld function%s on vfio-pci now", expect, holding,
+			holding == 1 ? " is" : "s are");
+}
+
+static void status_text(const struct status *st, const struct row *rows, int n, bool hp,
+			long long got, long long now)
+{
+	const char *mode = vh_jstr(&st->doc, 0, "mode");
+
+	printf("last boot: %s (policy %s)\n", mode ? mode : "?",
+	       vh_jstr(&st->doc, 0, "policy") ? vh_jstr(&st->doc, 0, "policy") : "-");
+	if (n)
+		printf("%-12s  %-6s  %-34s  %s\n", "ADDRESS", "ACTION", "RESULT AT BOOT", "DRIVER NOW");
+	for (int i = 0; i < n; i++)
+		printf("%-12s  %-6s  %-34s  %s\n", rows[i].bdf, rows[i].action ? rows[i].action : "-",
+		       rows[i].result ? rows[i].result : "-", rows[i].now);
+	if (hp)
+		printf("hugepages: %lld reserved at boot, %lld now\n", got, now);
+	for (int i = 0; i < st->nproblem; i++)
+		printf("problem: %s\n", st->problem[i]);
+	if (st->nproblem == 0)
+		printf("all holds\n");
+}
+
+static void status_json(const struct status *st, const struct row *rows, int n, bool hp,
+			long long got, long long now)
+{
+	struct vh_json j;
+
+	vh_json_begin(&j, stdout);
+	vh_json_open(&j, NULL, '{');
+	vh_json_str(&j, "mode", vh_jstr(&st->doc, 0, "mode"));
+	vh_json_str(&j, "policy", vh_jstr(&st->doc, 0, "policy"));
+	vh_json_open(&j, "functions", '[');
+	for (int i = 0; i < n; i++) {
+		vh_json_open(&j, NULL, '{');
+		vh_json_str(&j, "bdf", rows[i].bdf);
+		vh_json_str(&j, "action", rows[i].action);
+		vh_json_str(&j, "result", rows[i].result);
+		vh_json_str(&j, "driver_now", rows[i].now);
+		vh_json_close(&j, '}');
+	}
+	vh_json_close(&j, ']');
+	if (hp) {
+		vh_json_open(&j, "hugepages", '{');
+		vh_json_num(&j, "obtained", got);
+		vh_json_num(&j, "now", now);
+		vh_json_close(&j, '}');
+	} else {
+		vh_json_null(&j, "hugepages");
+	}
+	vh_json_open(&j, "problems", '[');
+	for (int i = 0; i < st->nproblem; i++)
+		vh_json_str(&j, NULL, st->problem[i]);
+	vh_json_close(&j, ']');
+	vh_json_bool(&j, "holds", st->nproblem == 0);
+	vh_json_close(&j, '}');
+	vh_json_end(&j);
+}
+
+static int load_report(struct status *st)
+{
+	size_t len;
+	int rc = vh_read_whole_at(st->root.fd, REPORT, &st->text, &len, 256u << 20);
+
+	if (rc < 0) {
+		fprintf(stderr, "vfiohost: no report at /%s (%s): vfiohost did not run at this boot\n",
+			REPORT, strerror(-rc));
+		return rc;
+	}
+	rc = vh_json_parse(&st->doc, st->text);
+	if (rc < 0 || st->doc.node[0].type != VH_J_OBJ) {
+		fprintf(stderr, "vfiohost: /%s is not a report vfiohost wrote\n", REPORT);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vh_cmd_status(const struct vh_opts *o)
+{
+	struct status *st = calloc(1, sizeof(*st));
+	struct row *rows = NULL;
+	long long got = 0, now = 0;
+	int n = 0, rc = 1;
+	bool hp;
+
+	if (!st || vh_root_open(&st->root, o->root) < 0) {
+		fprintf(stderr, "vfiohost: cannot open the root %s\n", o->root);
+		free(st);
+		return 2;
+	}
+	if (load_report(st) == 0 && (rows = calloc((size_t)st->doc.n, sizeof(*rows)))) {
+		long holding = check_functions(st, rows, &n);
+		hp = check_hugepages(st, &got, &now);
+		report_warnings(st);
+		check_expect(st, holding);
+		if (vh_policy_changed(&st->root, o->config) == 1)
+			problem(st, "%s changed since boot: %s", o->config, VH_REBUILD_HINT);
+		if (o->json)
+			status_json(st, rows, n, hp, got, now);
+		else
+			status_text(st, rows, n, hp, got, now);
+		rc = st->nproblem ? 1 : 0;
+	}
+	free(rows);
+	vh_json_free(&st->doc);
+	free(st->text);
+	vh_root_close(&st->root);
+	free(st);
+	return rc;
+}

@@ -1,0 +1,66 @@
+/* log: every decision to the kernel log through /dev/kmsg, as "vfiohost[PID]: ...".
+ * The kernel rate-limits each open /dev/kmsg file (a burst of 10 lines per 5 s), so the
+ * file is reopened before that burst runs out: a long story is kept whole. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vfiohost.h"
+
+#define LINES_PER_OPEN 8 /* under the kernel's burst of 10 */
+#define LOG_USER 8	 /* facility LOG_USER << 3 */
+
+void vh_log_open(struct vh_log *lg, const struct vh_root *r, bool echo)
+{
+	memset(lg, 0, sizeof(*lg));
+	lg->rootfd = r->fd;
+	lg->fd = -1;
+	lg->echo = echo;
+}
+
+static int kmsg_fd(struct vh_log *lg)
+{
+	if (lg->fd >= 0 && lg->written < LINES_PER_OPEN)
+		return lg->fd;
+	if (lg->fd >= 0)
+		close(lg->fd);
+	lg->fd = openat(lg->rootfd, "dev/kmsg", O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+	lg->written = 0;
+	return lg->fd;
+}
+
+void vh_log(struct vh_log *lg, int level, const char *fmt, ...)
+{
+	char msg[900], line[1000];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if (*p == '\n')
+			*p = ' '; /* one record, one line */
+	n = snprintf(line, sizeof(line), "<%d>vfiohost[%d]: %s\n", LOG_USER | level, (int)getpid(),
+		     msg);
+	fd = kmsg_fd(lg);
+	if (fd >= 0) {
+		ssize_t w;
+		do
+			w = write(fd, line, (size_t)n);
+		while (w < 0 && errno == EINTR);
+		lg->written++;
+	}
+	if (lg->echo || fd < 0)
+		fprintf(stderr, "vfiohost: %s%s\n", level <= VH_WARNING ? "warning: " : "", msg);
+	lg->lines++;
+}
+
+void vh_log_close(struct vh_log *lg)
+{
+	if (lg->fd >= 0)
+		close(lg->fd);
+	lg->fd = -1;
+}

@@ -1,0 +1,88 @@
+/* reserve: write the planned hugepage counts (global, or per NUMA node) and read them back. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfiohost.h"
+
+struct count_write {
+	int rootfd;
+	const char *path;
+	char value[32];
+};
+
+/* Runs in a child: a large reservation may compact memory for a long while. */
+static int write_count(void *arg)
+{
+	struct count_write *w = arg;
+
+	return vh_write_at(w->rootfd, w->path, w->value);
+}
+
+/* Sets one nr_hugepages file to want (never lowering it); returns what it holds after. */
+static uint64_t reserve_one(const struct vh_root *r, const char *path, uint64_t want,
+			    struct vh_log *lg, uint64_t deadline_us)
+{
+	struct count_write w = {.rootfd = r->fd, .path = path};
+	long long now = 0;
+	int rc;
+
+	if (vh_read_int_at(r->fd, path, &now) < 0) {
+		vh_log(lg, VH_ERR, "cannot read /%s: hugepages not reserved", path);
+		return 0;
+	}
+	if ((uint64_t)now >= want) {
+		vh_log(lg, VH_INFO, "/%s already holds %lld pages (%llu planned): left as is", path, now,
+		       (unsigned long long)want);
+		return (uint64_t)now;
+	}
+	vh_fmt(w.value, sizeof(w.value), "%llu", (unsigned long long)want);
+	rc = vh_child_run(write_count, &w, deadline_us);
+	if (rc < 0)
+		vh_log(lg, VH_ERR, "writing %s to /%s failed: %s", w.value, path,
+		       rc == -ETIMEDOUT ? "still running at the deadline" : strerror(-rc));
+	if (vh_read_int_at(r->fd, path, &now) < 0 || now < 0)
+		now = 0;
+	return (uint64_t)now;
+}
+
+static void note_shortfall(struct vh_plan *pl, struct vh_log *lg, const char *where, uint64_t want,
+			   uint64_t got)
+{
+	if (got >= want) {
+		vh_log(lg, VH_INFO, "hugepages%s: %llu reserved", where, (unsigned long long)got);
+		return;
+	}
+	vh_log(lg, VH_WARNING, "hugepages%s: asked for %llu, got %llu", where,
+	       (unsigned long long)want, (unsigned long long)got);
+	vh_plan_warn(pl, "hugepages%s: asked for %llu, got %llu", where, (unsigned long long)want,
+		     (unsigned long long)got);
+}
+
+void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
+			  uint64_t deadline_us)
+{
+	struct vh_hp_plan *hp = &pl->hp;
+	unsigned long long size = (unsigned long long)hp->size_kib;
+	char path[128], where[32];
+
+	if (!hp->present || !hp->supported)
+		return;
+	if (hp->nnodes == 0) {
+		vh_fmt(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages", size);
+		hp->got = reserve_one(r, path, hp->pages, lg, deadline_us);
+		note_shortfall(pl, lg, "", hp->pages, hp->got);
+		return;
+	}
+	hp->got = 0;
+	for (int i = 0; i < hp->nnodes; i++) {
+		struct vh_hp_node *n = &hp->node[i];
+		vh_fmt(path, sizeof(path),
+		       "sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages", n->node,
+		       size);
+		vh_fmt(where, sizeof(where), " on node %d", n->node);
+		n->got = reserve_one(r, path, n->pages, lg, deadline_us);
+		hp->got += n->got;
+		note_shortfall(pl, lg, where, n->pages, n->got);
+	}
+}
