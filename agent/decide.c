@@ -93,6 +93,16 @@ static void slot_range(const struct vh_host *h, size_t i, size_t *lo, size_t *hi
 		(*hi)++;
 }
 
+/* What a GPU brings along in its slot: display, audio, USB-C and UCSI functions. Storage and
+ * network are never taken as companions: a selector must name them (see README). */
+static bool companion_class(uint32_t class)
+{
+	uint32_t c = class >> 8;
+
+	return vh_is_display(class) || c == 0x0401 || c == 0x0403 || c == 0x0480 ||
+	       c == 0x0c03 || c == 0x0c80;
+}
+
 /* Step 1: bind selectors, then companions. */
 static void select_functions(struct vh_plan *pl)
 {
@@ -115,7 +125,7 @@ static void select_functions(struct vh_plan *pl)
 			continue; /* a companion's slot is its binder's: nothing new */
 		slot_range(h, i, &lo, &hi);
 		for (size_t j = lo; j < hi; j++) {
-			if (h->fn[j].selected)
+			if (h->fn[j].selected || !companion_class(h->fn[j].class))
 				continue;
 			h->fn[j].selected = true;
 			h->fn[j].line = h->fn[i].line;

@@ -149,7 +149,7 @@ static int cmp_group(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : (x->idx > y->idx);
 }
 
-static int index_groups(struct vh_host *h)
+int vh_host_index(struct vh_host *h)
 {
 	h->bygroup = malloc((h->nfn ? h->nfn : 1) * sizeof(*h->bygroup));
 	if (!h->bygroup)
@@ -189,7 +189,7 @@ int vh_host_discover(struct vh_host *h, const struct vh_root *r, FILE *errf)
 	rc = vh_pci_scan(h, r, errf);
 	if (rc < 0)
 		return rc;
-	rc = index_groups(h);
+	rc = vh_host_index(h);
 	if (rc < 0)
 		return rc;
 	h->ngroups = count_groups(r);

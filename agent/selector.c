@@ -65,10 +65,14 @@ static int id_parse(const char *t, size_t len, struct vh_idpat *id)
 		return -EINVAL;
 	l1 = (size_t)(c - t);
 	l2 = len - l1 - 1;
-	id->vendor = (l1 == 1 && t[0] == '*') ? -1 : (l1 == 4 ? (int32_t)hex_n(t, 4) : -2);
-	id->device = (l2 == 1 && c[1] == '*') ? -1 : (l2 == 4 ? (int32_t)hex_n(c + 1, 4) : -2);
-	if (id->vendor < -1 || id->device < -1)
+	long v = (l1 == 1 && t[0] == '*') ? -1 : (l1 == 4 ? hex_n(t, 4) : -2);
+	long d = (l2 == 1 && c[1] == '*') ? -1 : (l2 == 4 ? hex_n(c + 1, 4) : -2);
+
+	/* hex_n says -1 for "not hex", which must not read as the wildcard */
+	if ((v == -1 && t[0] != '*') || (d == -1 && c[1] != '*') || v < -1 || d < -1)
 		return -EINVAL;
+	id->vendor = (int32_t)v;
+	id->device = (int32_t)d;
 	return 0;
 }
 

@@ -164,6 +164,8 @@ struct vh_host {
 
 int vh_host_discover(struct vh_host *h, const struct vh_root *r, FILE *errf);
 void vh_host_free(struct vh_host *h);
+/* Builds h->bygroup from h->fn (sorted by address). */
+int vh_host_index(struct vh_host *h);
 int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf);
 void vh_pci_detail(const struct vh_host *h, struct vh_fn *fn);
 int vh_pci_resources(const struct vh_host *h, const struct vh_fn *fn, uint64_t *start,
