@@ -86,8 +86,8 @@ static void roll_back(struct vh_host *h, size_t first, size_t n, const struct vh
 		vh_write_at(h->devfd, path, "\n");
 		slow_write(h->devfd, "../drivers_probe", fn->bdf, deadline_us);
 		if (fn != culprit)
-			vh_fmt(fn->result, sizeof(fn->result), "failed: group %d rolled back (%s failed)",
-			       fn->group, culprit->bdf);
+			vh_fmt(fn->result, sizeof(fn->result),
+			       "failed: group %d rolled back (%s failed)", fn->group, culprit->bdf);
 	}
 	vh_log(lg, VH_ERR, "group %d: rolled back, left to its drivers", culprit->group);
 }
@@ -126,7 +126,8 @@ static bool probe_and_verify(struct vh_host *h, struct vh_fn *fn, struct vh_log 
 	if (vh_link_base_at(h->devfd, path, drv, sizeof(drv)) < 0)
 		vh_fmt(drv, sizeof(drv), "no driver");
 	if (strcmp(drv, "vfio-pci") != 0) {
-		vh_fmt(fn->result, sizeof(fn->result), "failed: not on vfio-pci after probing (%s)", drv);
+		vh_fmt(fn->result, sizeof(fn->result), "failed: not on vfio-pci after probing (%s)",
+		       drv);
 		vh_log(lg, VH_ERR, "%s: not on vfio-pci after probing (%s)", label, drv);
 		return false;
 	}
@@ -179,8 +180,10 @@ static void finish_group(struct vh_host *h, size_t first, size_t n, const struct
 			vh_fmt(fn->result, sizeof(fn->result), "bound");
 			vh_log(lg, VH_INFO, "%s: bound to vfio-pci (group %d)", label, group);
 		} else {
-			vh_fmt(fn->result, sizeof(fn->result), "failed: /dev/vfio/%d did not appear", group);
-			vh_log(lg, VH_ERR, "%s: on vfio-pci, but /dev/vfio/%d did not appear", label, group);
+			vh_fmt(fn->result, sizeof(fn->result),
+			       "failed: /dev/vfio/%d did not appear", group);
+			vh_log(lg, VH_ERR, "%s: on vfio-pci, but /dev/vfio/%d did not appear",
+			       label, group);
 		}
 	}
 }
@@ -231,7 +234,8 @@ int vh_bind_all(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 		return 0;
 	each_bind_group(h, prepare_cb, &b);
 	if (vh_load_vfio_pci(r, pl->policy->options, lg, deadline_us) < 0)
-		vh_log(lg, VH_WARNING, "probing anyway: vfio-pci may be built in under another name");
+		vh_log(lg, VH_WARNING,
+		       "probing anyway: vfio-pci may be built in under another name");
 	each_bind_group(h, finish_cb, &b);
 	for (size_t i = 0; i < h->nfn; i++) {
 		if (h->fn[i].action == VH_KEEP)

@@ -53,10 +53,12 @@ static void short_writer(FILE *f, const void *arg)
 
 static void write_report(struct boot *b, bool full)
 {
-	int rc = vh_run_file_write(&b->c.root, "report.json", full ? report_writer : short_writer, b);
+	int rc =
+	    vh_run_file_write(&b->c.root, "report.json", full ? report_writer : short_writer, b);
 
 	if (rc < 0)
-		vh_log(&b->lg, VH_ERR, "cannot write /%s/report.json: %s", VH_RUN_DIR, strerror(-rc));
+		vh_log(&b->lg, VH_ERR, "cannot write /%s/report.json: %s", VH_RUN_DIR,
+		       strerror(-rc));
 }
 
 /* Sends what the parser and discovery printed to the kernel log, a line a record. */
@@ -116,7 +118,8 @@ static int early_exit(struct boot *b)
 	}
 	if (b->c.policy_rc < 0) {
 		log_errtext(b, VH_ERR);
-		vh_log(&b->lg, VH_ERR, "the policy %s is invalid: nothing applied", b->c.policy->path);
+		vh_log(&b->lg, VH_ERR, "the policy %s is invalid: nothing applied",
+		       b->c.policy->path);
 		b->mode = "invalid-policy";
 		write_report(b, false);
 		return 2;
@@ -143,9 +146,11 @@ static void log_summary(struct boot *b)
 		failed += strncmp(fn->result, "failed", 6) == 0;
 	}
 	if (pl->count[VH_BIND] == 0 && (!pl->hp.present || pl->hp.got >= pl->hp.pages))
-		vh_log(&b->lg, VH_INFO, "nothing needed doing: the state already matches the policy");
+		vh_log(&b->lg, VH_INFO,
+		       "nothing needed doing: the state already matches the policy");
 	vh_log(&b->lg, failed ? VH_WARNING : VH_INFO,
-	       "done in %llu ms: %zu bound, %zu kept, %zu skipped, %zu refused, %zu failed; hugepages %llu of %llu",
+	       "done in %llu ms: %zu bound, %zu kept, %zu skipped, %zu refused, %zu failed; "
+	       "hugepages %llu of %llu",
 	       (unsigned long long)(b->t[PH_TOTAL].us / 1000), bound, pl->count[VH_KEEP],
 	       pl->count[VH_SKIP], pl->count[VH_REFUSE], failed, (unsigned long long)pl->hp.got,
 	       (unsigned long long)pl->hp.pages);
@@ -190,7 +195,8 @@ static int boot_run(struct boot *b, const struct vh_opts *o, uint64_t t0)
 	save_policy_copy(b);
 	log_decisions(b);
 	if (vh_cmdline_has(b->c.host.cmdline, "vfiohost=dry-run")) {
-		vh_log(&b->lg, VH_INFO, "vfiohost=dry-run on the kernel command line: nothing changed");
+		vh_log(&b->lg, VH_INFO,
+		       "vfiohost=dry-run on the kernel command line: nothing changed");
 		b->mode = "dry-run";
 		b->c.plan.mode = b->mode;
 		for (size_t i = 0; i < b->c.host.nfn; i++)

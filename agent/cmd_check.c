@@ -179,7 +179,9 @@ static void warn_group(const struct vh_host *h, size_t first, size_t n, int gpus
 
 	(void)n;
 	if (others)
-		warn(ck, "group %d contains non-GPU, non-audio, non-bridge devices (consider a different slot or CPU root complex, or ACS)",
+		warn(ck,
+		     "group %d contains non-GPU, non-audio, non-bridge devices (consider a "
+		     "different slot or CPU root complex, or ACS)",
 		     group);
 	if (gpus > 1)
 		warn(ck, "group %d holds %d GPUs (prefer one GPU per group for VFIO)", group, gpus);
@@ -188,7 +190,9 @@ static void warn_group(const struct vh_host *h, size_t first, size_t n, int gpus
 static void collect_warnings(struct check *ck, const struct vh_host *h)
 {
 	if (!h->iommu_active)
-		warn(ck, "the IOMMU is not active: no groups in /sys/kernel/iommu_groups (enable VT-d / AMD-Vi in the firmware%s)",
+		warn(ck,
+		     "the IOMMU is not active: no groups in /sys/kernel/iommu_groups (enable VT-d "
+		     "/ AMD-Vi in the firmware%s)",
 		     strcmp(ck->vendor, "GenuineIntel") == 0 ? ", and intel_iommu=on" : "");
 	if (ck->k_disabled)
 		warn(ck, "the kernel log says the IOMMU is disabled: %s", ck->disabled_line);

@@ -21,8 +21,8 @@ int vh_cmd_validate(const struct vh_opts *o)
 	if (rc == -ENOENT)
 		printf("%s: no policy: boot will do nothing\n", o->config);
 	else if (rc == 0)
-		printf("%s: valid (%d bind, %d skip, hugepages %s)\n", o->config, p->nbind, p->nskip,
-		       p->hp.present ? "on" : "off");
+		printf("%s: valid (%d bind, %d skip, hugepages %s)\n", o->config, p->nbind,
+		       p->nskip, p->hp.present ? "on" : "off");
 	free(p);
 	vh_root_close(&r);
 	return rc == -EINVAL ? 2 : 0;

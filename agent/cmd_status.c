@@ -96,8 +96,8 @@ static long long live_pages(const struct status *st, long long size_kib, int nod
 		       size_kib);
 	else
 		vh_fmt(path, sizeof(path),
-		       "sys/devices/system/node/node%d/hugepages/hugepages-%lldkB/nr_hugepages", node,
-		       size_kib);
+		       "sys/devices/system/node/node%d/hugepages/hugepages-%lldkB/nr_hugepages",
+		       node, size_kib);
 	return vh_read_int_at(st->root.fd, path, &v) == 0 ? v : -1;
 }
 
@@ -155,10 +155,12 @@ static void status_text(const struct status *st, const struct row *rows, int n, 
 	printf("last boot: %s (policy %s)\n", mode ? mode : "?",
 	       vh_jstr(&st->doc, 0, "policy") ? vh_jstr(&st->doc, 0, "policy") : "-");
 	if (n)
-		printf("%-12s  %-6s  %-34s  %s\n", "ADDRESS", "ACTION", "RESULT AT BOOT", "DRIVER NOW");
+		printf("%-12s  %-6s  %-34s  %s\n", "ADDRESS", "ACTION", "RESULT AT BOOT",
+		       "DRIVER NOW");
 	for (int i = 0; i < n; i++)
-		printf("%-12s  %-6s  %-34s  %s\n", rows[i].bdf, rows[i].action ? rows[i].action : "-",
-		       rows[i].result ? rows[i].result : "-", rows[i].now);
+		printf("%-12s  %-6s  %-34s  %s\n", rows[i].bdf,
+		       rows[i].action ? rows[i].action : "-", rows[i].result ? rows[i].result : "-",
+		       rows[i].now);
 	if (hp)
 		printf("hugepages: %lld reserved at boot, %lld now\n", got, now);
 	for (int i = 0; i < st->nproblem; i++)
@@ -209,7 +211,8 @@ static int load_report(struct status *st)
 	int rc = vh_read_whole_at(st->root.fd, REPORT, &st->text, &len, 256u << 20);
 
 	if (rc < 0) {
-		fprintf(stderr, "vfiohost: no report at /%s (%s): vfiohost did not run at this boot\n",
+		fprintf(stderr,
+			"vfiohost: no report at /%s (%s): vfiohost did not run at this boot\n",
 			REPORT, strerror(-rc));
 		return rc;
 	}

@@ -6,7 +6,6 @@
 
 #include "vfiohost.h"
 
-
 struct vh_ctx {
 	struct vh_root root;
 	struct vh_policy *policy; /* owned; large, so on the heap */

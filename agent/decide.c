@@ -46,7 +46,8 @@ int vh_plan_cmdline(struct vh_plan *pl, FILE *errf)
 		    vh_addr_parse(s, len, &pl->cmdskip[pl->ncmdskip]) == 0) {
 			pl->ncmdskip++;
 		} else {
-			fprintf(errf, "/proc/cmdline: vfiohost.skip: ignoring '%.*s' (want BB:SS.F)\n",
+			fprintf(errf,
+				"/proc/cmdline: vfiohost.skip: ignoring '%.*s' (want BB:SS.F)\n",
 				(int)(len > 40 ? 40 : len), s);
 			bad++;
 		}
@@ -66,7 +67,7 @@ int vh_plan_cmdline(struct vh_plan *pl, FILE *errf)
 }
 
 static void set(struct vh_fn *fn, int action, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set(struct vh_fn *fn, int action, const char *fmt, ...)
 {
@@ -99,8 +100,8 @@ static bool companion_class(uint32_t class)
 {
 	uint32_t c = class >> 8;
 
-	return vh_is_display(class) || c == 0x0401 || c == 0x0403 || c == 0x0480 ||
-	       c == 0x0c03 || c == 0x0c80;
+	return vh_is_display(class) || c == 0x0401 || c == 0x0403 || c == 0x0480 || c == 0x0c03 ||
+	       c == 0x0c80;
 }
 
 /* Step 1: bind selectors, then companions. */
@@ -171,7 +172,8 @@ static bool holds_framebuffer(const struct vh_host *h, const struct vh_fn *fn,
 	if (len <= 0)
 		return false;
 	buf[len] = '\0';
-	for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+	for (char *line = buf; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		unsigned long long a, b;
 		char *s = line, *dash;
 		a = strtoull(s, &dash, 16);
@@ -192,8 +194,8 @@ static bool holds_framebuffer(const struct vh_host *h, const struct vh_fn *fn,
 	return false;
 }
 
-bool vh_boot_display(const struct vh_host *h, struct vh_fn *fn, const struct vh_root *r,
-		     char *why, size_t size)
+bool vh_boot_display(const struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
+		     size_t size)
 {
 	char fb[32];
 
@@ -278,14 +280,15 @@ static void judge_group(struct vh_plan *pl, size_t first, size_t n)
 		if (!pending(fn))
 			continue;
 		if (pl->policy->isolation_strict) {
-			set(fn, VH_REFUSE, "group %d is not isolated: %s in the way (isolation = strict)",
-			    group, who);
+			set(fn, VH_REFUSE,
+			    "group %d is not isolated: %s in the way (isolation = strict)", group,
+			    who);
 			continue;
 		}
-		vh_fmt(fn->reason + l, sizeof(fn->reason) - l, "; group %d not isolated (isolation = warn)",
-		       group);
-		vh_plan_warn(pl, "%s: group %d is not isolated: %s (isolation = warn)", fn->bdf, group,
-			     who);
+		vh_fmt(fn->reason + l, sizeof(fn->reason) - l,
+		       "; group %d not isolated (isolation = warn)", group);
+		vh_plan_warn(pl, "%s: group %d is not isolated: %s (isolation = warn)", fn->bdf,
+			     group, who);
 	}
 }
 
@@ -307,7 +310,9 @@ static void check_isolation(struct vh_plan *pl)
 				continue;
 			any = true;
 			if (!h->iommu_active)
-				set(fn, VH_REFUSE, "the IOMMU is not active (no groups in /sys/kernel/iommu_groups)");
+				set(fn, VH_REFUSE,
+				    "the IOMMU is not active (no groups in "
+				    "/sys/kernel/iommu_groups)");
 			else if (group < 0)
 				set(fn, VH_REFUSE, "it has no IOMMU group");
 		}
@@ -337,8 +342,8 @@ static void finish(struct vh_plan *pl)
 	}
 	took = pl->count[VH_BIND] + pl->count[VH_KEEP];
 	if (pl->policy->expect >= 0 && took != (size_t)pl->policy->expect)
-		vh_plan_warn(pl, "expect = %ld, but %zu function%s would be on vfio-pci", pl->policy->expect,
-			     took, took == 1 ? "" : "s");
+		vh_plan_warn(pl, "expect = %ld, but %zu function%s would be on vfio-pci",
+			     pl->policy->expect, took, took == 1 ? "" : "s");
 }
 
 void vh_decide(struct vh_plan *pl, const struct vh_root *r)

@@ -110,7 +110,8 @@ static void split_nodes(struct vh_plan *pl)
 	hp->nnodes = h->nnodes;
 	for (int i = 0; i < h->nnodes; i++) {
 		uint64_t m = h->node_mem_kib[i];
-		uint64_t keep = (uint64_t)((unsigned __int128)hp->keep_free_kib * m / hp->memtotal_kib);
+		uint64_t keep =
+		    (uint64_t)((unsigned __int128)hp->keep_free_kib * m / hp->memtotal_kib);
 		mem[i] = m;
 		cap[i] = m > keep ? (m - keep) / hp->size_kib : 0;
 		w[i] = pl->policy->hp.nodes_even ? 1 : bound_displays(h, h->node_id[i], false);
@@ -146,9 +147,9 @@ void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r)
 	hp->present = true;
 	hp->size_kib = hpp->size_kib;
 	hp->memtotal_kib = pl->host->memtotal_kib;
-	hp->keep_free_kib = hpp->keep_auto ? vh_keep_free_auto(hp->memtotal_kib,
-							       bound_displays(pl->host, 0, true))
-					   : hpp->keep_kib;
+	hp->keep_free_kib =
+	    hpp->keep_auto ? vh_keep_free_auto(hp->memtotal_kib, bound_displays(pl->host, 0, true))
+			   : hpp->keep_kib;
 	hp->budget = vh_budget(hp->memtotal_kib, hp->keep_free_kib, hp->size_kib);
 	hp->supported = size_supported(r, hp->size_kib);
 	if (hp->memtotal_kib == 0)

@@ -151,7 +151,8 @@ int vh_json_parse(struct vh_jdoc *d, char *text)
 	int rc, cap = 2;
 
 	for (const char *p = text; *p; p++)
-		cap += *p == ',' || *p == ':' || *p == '['; /* every value follows one, or is the root */
+		cap += *p == ',' || *p == ':' ||
+		       *p == '['; /* every value follows one, or is the root */
 	d->n = 0;
 	d->cap = cap;
 	d->node = calloc((size_t)cap, sizeof(*d->node));

@@ -10,7 +10,7 @@
 #include "vfiohost.h"
 
 #define LINES_PER_OPEN 8 /* under the kernel's burst of 10 */
-#define LOG_USER 8	 /* facility LOG_USER << 3 */
+#define LOG_USER       8 /* facility LOG_USER << 3 */
 
 void vh_log_open(struct vh_log *lg, const struct vh_root *r, bool echo)
 {

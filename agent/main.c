@@ -7,39 +7,39 @@
 #include "vfiohost.h"
 
 static const char usage[] =
-	"usage: vfiohost [--root DIR] [--config FILE] COMMAND [--json]\n"
-	"\n"
-	"commands:\n"
-	"  check      is this host ready for VFIO? IOMMU, boot flags, GPU groups, warnings\n"
-	"  plan       what `boot` would do with the policy on this host; writes nothing\n"
-	"  boot       apply the policy (run from the initramfs at every boot)\n"
-	"  status     what the last boot did, and whether it still holds\n"
-	"  validate   check the policy's syntax only (the image build hooks use it)\n"
-	"\n"
-	"options:\n"
-	"  --root DIR       take every absolute path under DIR (fake trees for tests)\n"
-	"  --config FILE    the policy (default /etc/vfiohost.conf, under --root)\n"
-	"  --json           machine-readable output (check, plan, status)\n"
-	"  --deadline SECS  boot: give up on hung writes after SECS seconds (default 20)\n"
-	"  -v, --verbose    boot: also print the log on stderr\n"
-	"  -h, --help       this text\n"
-	"  -V, --version    the version\n"
-	"\n"
-	"exit status: 0 all good; 1 warnings, refusals or failures; 2 bad policy or usage\n";
+    "usage: vfiohost [--root DIR] [--config FILE] COMMAND [--json]\n"
+    "\n"
+    "commands:\n"
+    "  check      is this host ready for VFIO? IOMMU, boot flags, GPU groups, warnings\n"
+    "  plan       what `boot` would do with the policy on this host; writes nothing\n"
+    "  boot       apply the policy (run from the initramfs at every boot)\n"
+    "  status     what the last boot did, and whether it still holds\n"
+    "  validate   check the policy's syntax only (the image build hooks use it)\n"
+    "\n"
+    "options:\n"
+    "  --root DIR       take every absolute path under DIR (fake trees for tests)\n"
+    "  --config FILE    the policy (default /etc/vfiohost.conf, under --root)\n"
+    "  --json           machine-readable output (check, plan, status)\n"
+    "  --deadline SECS  boot: give up on hung writes after SECS seconds (default 20)\n"
+    "  -v, --verbose    boot: also print the log on stderr\n"
+    "  -h, --help       this text\n"
+    "  -V, --version    the version\n"
+    "\n"
+    "exit status: 0 all good; 1 warnings, refusals or failures; 2 bad policy or usage\n";
 
 static const struct option longopts[] = {
-	{"root", required_argument, NULL, 'r'},	   {"config", required_argument, NULL, 'c'},
-	{"json", no_argument, NULL, 'j'},	   {"deadline", required_argument, NULL, 'd'},
-	{"verbose", no_argument, NULL, 'v'},	   {"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},	   {NULL, 0, NULL, 0},
+    {"root", required_argument, NULL, 'r'}, {"config", required_argument, NULL, 'c'},
+    {"json", no_argument, NULL, 'j'},	    {"deadline", required_argument, NULL, 'd'},
+    {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0},
 };
 
 static const struct {
 	const char *name;
 	int (*run)(const struct vh_opts *o);
 } commands[] = {
-	{"check", vh_cmd_check},   {"plan", vh_cmd_plan},	  {"boot", vh_cmd_boot},
-	{"status", vh_cmd_status}, {"validate", vh_cmd_validate},
+    {"check", vh_cmd_check},   {"plan", vh_cmd_plan},	      {"boot", vh_cmd_boot},
+    {"status", vh_cmd_status}, {"validate", vh_cmd_validate},
 };
 
 static int parse_deadline(const char *s, double *out)
@@ -61,7 +61,8 @@ static int parse_args(int argc, char **argv, struct vh_opts *o, const char **cmd
 	while ((c = getopt_long(argc, argv, "+hVvj", longopts, NULL)) != -1 || optind < argc) {
 		if (c == -1) {
 			if (*cmd) {
-				fprintf(stderr, "vfiohost: unexpected argument '%s'\n%s", argv[optind], usage);
+				fprintf(stderr, "vfiohost: unexpected argument '%s'\n%s",
+					argv[optind], usage);
 				return -EINVAL;
 			}
 			*cmd = argv[optind++];
@@ -74,7 +75,10 @@ static int parse_args(int argc, char **argv, struct vh_opts *o, const char **cmd
 		case 'v': o->verbose = true; break;
 		case 'd':
 			if (parse_deadline(optarg, &o->deadline) < 0) {
-				fprintf(stderr, "vfiohost: --deadline: '%s' is not a number of seconds (0 to 3600)\n", optarg);
+				fprintf(stderr,
+					"vfiohost: --deadline: '%s' is not a number of seconds (0 "
+					"to 3600)\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;

@@ -44,8 +44,8 @@ static int insert_vfio_pci(void *arg)
 		rc = -ENOENT;
 	if (rc == 0) {
 		struct kmod_module *mod = kmod_module_get_module(list);
-		rc = kmod_module_probe_insert_module(mod, 0, ld->options[0] ? ld->options : NULL, NULL,
-						     NULL, NULL);
+		rc = kmod_module_probe_insert_module(mod, 0, ld->options[0] ? ld->options : NULL,
+						     NULL, NULL, NULL);
 		kmod_module_unref(mod);
 		if (rc > 0)
 			rc = -EPERM; /* blacklisted or refused by an install command */
@@ -76,6 +76,7 @@ int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log
 		vh_log(lg, VH_INFO, "loaded vfio-pci with libkmod%s%s", options[0] ? " with " : "",
 		       options);
 	else
-		vh_log(lg, VH_ERR, "cannot load vfio-pci: %s", rc == -ETIMEDOUT ? "it hung past the deadline" : strerror(-rc));
+		vh_log(lg, VH_ERR, "cannot load vfio-pci: %s",
+		       rc == -ETIMEDOUT ? "it hung past the deadline" : strerror(-rc));
 	return rc;
 }

@@ -134,13 +134,14 @@ static int walk_devices(struct vh_host *h, size_t cap, FILE *errf)
 			continue;
 		memset(fn, 0, sizeof(*fn));
 		if (bdf_parse(e->d_name, fn) < 0) {
-			fprintf(errf, "vfiohost: ignoring %s/%s: not a PCI address\n", DEVICES, e->d_name);
+			fprintf(errf, "vfiohost: ignoring %s/%s: not a PCI address\n", DEVICES,
+				e->d_name);
 			continue;
 		}
 		rc = read_uevent(h->devfd, fn);
 		if (rc < 0) {
-			fprintf(errf, "vfiohost: ignoring %s: cannot read its uevent: %s\n", fn->bdf,
-				strerror(-rc));
+			fprintf(errf, "vfiohost: ignoring %s: cannot read its uevent: %s\n",
+				fn->bdf, strerror(-rc));
 			continue;
 		}
 		read_group(h->devfd, fn);
@@ -162,7 +163,8 @@ int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf)
 	h->devfd = openat(r->fd, DEVICES, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (h->devfd < 0) {
 		rc = -errno;
-		fprintf(errf, "vfiohost: cannot open %s under %s: %s\n", DEVICES, r->path, strerror(-rc));
+		fprintf(errf, "vfiohost: cannot open %s under %s: %s\n", DEVICES, r->path,
+			strerror(-rc));
 		return rc;
 	}
 	rc = count_entries(h->devfd, &cap);

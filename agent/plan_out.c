@@ -61,8 +61,7 @@ static void json_hugepages(struct vh_json *j, const struct vh_hp_plan *hp, bool 
 	vh_json_close(j, '}');
 }
 
-void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct vh_timing *t,
-		  int nt)
+void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct vh_timing *t, int nt)
 {
 	const struct vh_host *h = pl->host;
 	struct vh_json j;

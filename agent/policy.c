@@ -11,27 +11,42 @@
 
 #include "vfiohost.h"
 
-#define MAX_LINE 4096
-#define MAX_FILE (4u << 20)
+#define MAX_LINE  4096
+#define MAX_FILE  (4u << 20)
 #define MAX_SHOWN 100
 
 enum section { SEC_NONE, SEC_VFIO, SEC_HUGE, SEC_UNKNOWN };
 
 enum key {
-	K_BIND, K_SKIP, K_COMPANIONS, K_ISOLATION, K_BOOTVGA, K_OPTIONS, K_EXPECT,
-	K_SIZE, K_PAGES, K_KEEPFREE, K_NODES, K_COUNT
+	K_BIND,
+	K_SKIP,
+	K_COMPANIONS,
+	K_ISOLATION,
+	K_BOOTVGA,
+	K_OPTIONS,
+	K_EXPECT,
+	K_SIZE,
+	K_PAGES,
+	K_KEEPFREE,
+	K_NODES,
+	K_COUNT
 };
 
 static const struct {
 	const char *name;
 	enum section sec;
 } keys[K_COUNT] = {
-	[K_BIND] = {"bind", SEC_VFIO},	      [K_SKIP] = {"skip", SEC_VFIO},
-	[K_COMPANIONS] = {"companions", SEC_VFIO}, [K_ISOLATION] = {"isolation", SEC_VFIO},
-	[K_BOOTVGA] = {"boot-vga", SEC_VFIO},   [K_OPTIONS] = {"options", SEC_VFIO},
-	[K_EXPECT] = {"expect", SEC_VFIO},	      [K_SIZE] = {"size", SEC_HUGE},
-	[K_PAGES] = {"pages", SEC_HUGE},	      [K_KEEPFREE] = {"keep-free", SEC_HUGE},
-	[K_NODES] = {"nodes", SEC_HUGE},
+    [K_BIND] = {"bind", SEC_VFIO},
+    [K_SKIP] = {"skip", SEC_VFIO},
+    [K_COMPANIONS] = {"companions", SEC_VFIO},
+    [K_ISOLATION] = {"isolation", SEC_VFIO},
+    [K_BOOTVGA] = {"boot-vga", SEC_VFIO},
+    [K_OPTIONS] = {"options", SEC_VFIO},
+    [K_EXPECT] = {"expect", SEC_VFIO},
+    [K_SIZE] = {"size", SEC_HUGE},
+    [K_PAGES] = {"pages", SEC_HUGE},
+    [K_KEEPFREE] = {"keep-free", SEC_HUGE},
+    [K_NODES] = {"nodes", SEC_HUGE},
 };
 
 struct parser {
@@ -219,9 +234,13 @@ static void set_value(struct parser *ps, enum key k, const char *val)
 	case K_NODES: set_choice(ps, &p->hp.nodes_even, "nodes", val, "even", "auto"); break;
 	case K_OPTIONS:
 		if (strlen(val) >= sizeof(p->options) ||
-		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-=,.: ") !=
-			    strlen(val))
-			perr(ps, "options: want module options like 'disable_vga=1' (letters, digits, _-=,.: and spaces, under %zu bytes)",
+		    strspn(
+			val,
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-=,.: ") !=
+			strlen(val))
+			perr(ps,
+			     "options: want module options like 'disable_vga=1' (letters, digits, "
+			     "_-=,.: and spaces, under %zu bytes)",
 			     sizeof(p->options));
 		else
 			strcpy(p->options, val);
@@ -248,7 +267,8 @@ static void set_value(struct parser *ps, enum key k, const char *val)
 		else if (parse_size_kib(val, &p->hp.keep_kib) == 0)
 			p->hp.keep_auto = false;
 		else
-			perr(ps, "keep-free must be auto or a size such as 64G or 512M, not '%s'", val);
+			perr(ps, "keep-free must be auto or a size such as 64G or 512M, not '%s'",
+			     val);
 		break;
 	case K_COUNT: break;
 	}
@@ -305,7 +325,8 @@ static void parse_assignment(struct parser *ps, char *s)
 		return;
 	}
 	if (k < 0 || keys[k].sec != ps->sec) {
-		perr(ps, "unknown key '%.40s' in [%s]", name, ps->sec == SEC_VFIO ? "vfio" : "hugepages");
+		perr(ps, "unknown key '%.40s' in [%s]", name,
+		     ps->sec == SEC_VFIO ? "vfio" : "hugepages");
 		return;
 	}
 	if (*val == '\0') {
@@ -406,7 +427,7 @@ int vh_policy_load(struct vh_policy *p, const struct vh_root *r, FILE *errf)
 		return -errno;
 	rc = vh_read_whole_at(dirfd, rel, &text, &len, MAX_FILE);
 	if (rc < 0) {
-		const char *why = rc == -ENOENT ? "a symlink to nothing"
+		const char *why = rc == -ENOENT	  ? "a symlink to nothing"
 				  : rc == -EISDIR ? "a directory"
 				  : rc == -EFBIG  ? "larger than 4 MiB"
 				  : rc == -EINVAL ? "not a regular file"
@@ -432,7 +453,8 @@ const char *vh_policy_unsafe(const struct vh_root *r, const char *path, char *bu
 		vh_fmt(buf, size, "%s is owned by uid %u, not root", path, (unsigned)st.st_uid);
 	else if (st.st_mode & 022)
 		vh_fmt(buf, size, "%s is writable by %s (mode %04o)", path,
-		       (st.st_mode & 002) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777));
+		       (st.st_mode & 002) ? "everyone" : "its group",
+		       (unsigned)(st.st_mode & 07777));
 	else
 		return NULL;
 	return buf;

@@ -32,8 +32,8 @@ static uint64_t reserve_one(const struct vh_root *r, const char *path, uint64_t 
 		return 0;
 	}
 	if ((uint64_t)now >= want) {
-		vh_log(lg, VH_INFO, "/%s already holds %lld pages (%llu planned): left as is", path, now,
-		       (unsigned long long)want);
+		vh_log(lg, VH_INFO, "/%s already holds %lld pages (%llu planned): left as is", path,
+		       now, (unsigned long long)want);
 		return (uint64_t)now;
 	}
 	vh_fmt(w.value, sizeof(w.value), "%llu", (unsigned long long)want);
@@ -69,7 +69,8 @@ void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh
 	if (!hp->present || !hp->supported)
 		return;
 	if (hp->nnodes == 0) {
-		vh_fmt(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages", size);
+		vh_fmt(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages",
+		       size);
 		hp->got = reserve_one(r, path, hp->pages, lg, deadline_us);
 		note_shortfall(pl, lg, "", hp->pages, hp->got);
 		return;
@@ -78,8 +79,8 @@ void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh
 	for (int i = 0; i < hp->nnodes; i++) {
 		struct vh_hp_node *n = &hp->node[i];
 		vh_fmt(path, sizeof(path),
-		       "sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages", n->node,
-		       size);
+		       "sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages",
+		       n->node, size);
 		vh_fmt(where, sizeof(where), " on node %d", n->node);
 		n->got = reserve_one(r, path, n->pages, lg, deadline_us);
 		hp->got += n->got;

@@ -16,8 +16,9 @@ static long hex_n(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (!isxdigit((unsigned char)s[i]))
 			return -1;
-		v = v * 16 + (isdigit((unsigned char)s[i]) ? s[i] - '0'
-							   : tolower((unsigned char)s[i]) - 'a' + 10);
+		v = v * 16 + (isdigit((unsigned char)s[i])
+				  ? s[i] - '0'
+				  : tolower((unsigned char)s[i]) - 'a' + 10);
 	}
 	return v;
 }
@@ -101,8 +102,8 @@ static bool looks_like_id(const char *t, size_t len)
 }
 
 /* Splits a comma list and parses each alternative with the term's parser. */
-static int term_list(const char *t, size_t len, struct vh_term *term, const char *what,
-		     char *err, size_t errsize)
+static int term_list(const char *t, size_t len, struct vh_term *term, const char *what, char *err,
+		     size_t errsize)
 {
 	const char *p = t, *end = t + len;
 
@@ -113,7 +114,8 @@ static int term_list(const char *t, size_t len, struct vh_term *term, const char
 		int rc;
 
 		if (term->n == VH_MAX_ALT) {
-			vh_fmt(err, errsize, "more than %d alternatives in one %s list", VH_MAX_ALT, what);
+			vh_fmt(err, errsize, "more than %d alternatives in one %s list", VH_MAX_ALT,
+			       what);
 			return -E2BIG;
 		}
 		rc = term->kind == VH_T_ID ? id_parse(p, l, &term->u.ids[term->n])
@@ -130,8 +132,7 @@ static int term_list(const char *t, size_t len, struct vh_term *term, const char
 	return 0;
 }
 
-static int term_parse(const char *t, size_t len, struct vh_term *term, char *err,
-		      size_t errsize)
+static int term_parse(const char *t, size_t len, struct vh_term *term, char *err, size_t errsize)
 {
 	if (len > 6 && strncasecmp(t, "class=", 6) == 0) {
 		term->kind = VH_T_CLASS;
@@ -196,8 +197,7 @@ static bool term_match(const struct vh_term *t, const struct vh_fn *fn)
 		const struct vh_classpat *c = &t->u.classes[i];
 
 		switch (t->kind) {
-		case VH_T_ADDR:
-			return vh_addr_match(&t->u.addr, fn);
+		case VH_T_ADDR: return vh_addr_match(&t->u.addr, fn);
 		case VH_T_ID:
 			if ((id->vendor < 0 || id->vendor == fn->vendor) &&
 			    (id->device < 0 || id->device == fn->device))

@@ -7,17 +7,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define VH_VERSION "0.1.0"
+#define VH_VERSION	  "0.1.0"
 #define VH_DEFAULT_CONFIG "/etc/vfiohost.conf"
-#define VH_RUN_DIR "run/vfiohost"
+#define VH_RUN_DIR	  "run/vfiohost"
 
-#define VH_MAX_SEL 64     /* bind or skip lines in a policy */
-#define VH_MAX_TERMS 4    /* terms in one selector */
-#define VH_MAX_ALT 16     /* alternatives in one comma list */
-#define VH_MAX_NODES 64   /* NUMA nodes */
+#define VH_MAX_SEL     64 /* bind or skip lines in a policy */
+#define VH_MAX_TERMS   4  /* terms in one selector */
+#define VH_MAX_ALT     16 /* alternatives in one comma list */
+#define VH_MAX_NODES   64 /* NUMA nodes */
 #define VH_MAX_CMDSKIP 32 /* addresses in vfiohost.skip= */
-#define VH_MAX_WARN 64    /* warnings kept for output */
-#define VH_MAX_FUNCS 1000000
+#define VH_MAX_WARN    64 /* warnings kept for output */
+#define VH_MAX_FUNCS   1000000
 
 /* ---- root: every absolute path is taken under it (fsutil.c) ---- */
 struct vh_root {
@@ -36,8 +36,7 @@ int vh_write_at(int dirfd, const char *rel, const char *data);
 int vh_link_base_at(int dirfd, const char *rel, char *buf, size_t size);
 int vh_read_whole_at(int dirfd, const char *rel, char **out, size_t *len, size_t max);
 int vh_mkdirs_at(int dirfd, const char *rel);
-int vh_fmt(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int vh_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 uint64_t vh_now_us(void);
 
 /* ---- selectors (selector.c) ---- */
@@ -226,8 +225,8 @@ void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host 
 int vh_plan_cmdline(struct vh_plan *pl, FILE *errf);
 void vh_decide(struct vh_plan *pl, const struct vh_root *r);
 void vh_plan_warn(struct vh_plan *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-bool vh_boot_display(const struct vh_host *h, struct vh_fn *fn, const struct vh_root *r,
-		     char *why, size_t size);
+bool vh_boot_display(const struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
+		     size_t size);
 uint64_t vh_keep_free_auto(uint64_t memtotal_kib, unsigned displays);
 uint64_t vh_budget(uint64_t memtotal_kib, uint64_t keep_free_kib, uint64_t size_kib);
 void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r);
@@ -257,8 +256,8 @@ struct vh_timing {
 	uint64_t us;
 };
 
-void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report,
-		  const struct vh_timing *t, int nt);
+void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct vh_timing *t,
+		  int nt);
 void vh_plan_table(const struct vh_plan *pl, FILE *f);
 void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size);
 
@@ -275,7 +274,7 @@ struct vh_log {
 
 void vh_log_open(struct vh_log *lg, const struct vh_root *r, bool echo);
 void vh_log(struct vh_log *lg, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void vh_log_close(struct vh_log *lg);
 
 /* ---- acting (child.c, modload.c) ---- */

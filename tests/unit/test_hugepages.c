@@ -74,15 +74,15 @@ static void split_without_gpus_follows_node_memory(void)
 }
 
 const struct tap_case hugepages_cases[] = {
-	{"hugepages: the SPEC example (756 GiB, 8 GPUs) gives 687", spec_example_is_reproduced},
-	{"hugepages: small hosts keep 8 GiB plus 2 GiB a GPU", small_hosts_keep_eight_gib},
-	{"hugepages: keep-free = auto is within 7% of the seed guide's table",
-	 seed_table_within_seven_percent},
-	{"hugepages: pages split by weight, largest remainders first",
-	 split_follows_weights_with_largest_remainders},
-	{"hugepages: what a capped node cannot take goes to the others",
-	 split_moves_what_a_capped_node_cannot_take},
-	{"hugepages: with no GPU bound the split follows node memory",
-	 split_without_gpus_follows_node_memory},
-	{NULL, NULL},
+    {"hugepages: the SPEC example (756 GiB, 8 GPUs) gives 687", spec_example_is_reproduced},
+    {"hugepages: small hosts keep 8 GiB plus 2 GiB a GPU", small_hosts_keep_eight_gib},
+    {"hugepages: keep-free = auto is within 7% of the seed guide's table",
+     seed_table_within_seven_percent},
+    {"hugepages: pages split by weight, largest remainders first",
+     split_follows_weights_with_largest_remainders},
+    {"hugepages: what a capped node cannot take goes to the others",
+     split_moves_what_a_capped_node_cannot_take},
+    {"hugepages: with no GPU bound the split follows node memory",
+     split_without_gpus_follows_node_memory},
+    {NULL, NULL},
 };

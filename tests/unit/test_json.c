@@ -54,7 +54,7 @@ static void broken_json_is_refused(void)
 }
 
 const struct tap_case json_cases[] = {
-	{"json: what the writer writes, the reader reads back", written_json_reads_back},
-	{"json: broken documents are refused", broken_json_is_refused},
-	{NULL, NULL},
+    {"json: what the writer writes, the reader reads back", written_json_reads_back},
+    {"json: broken documents are refused", broken_json_is_refused},
+    {NULL, NULL},
 };

@@ -151,14 +151,14 @@ static void long_lines_are_errors(void)
 }
 
 const struct tap_case policy_cases[] = {
-	{"policy: defaults when keys are absent", defaults_when_keys_are_absent},
-	{"policy: every key and section is read, case-insensitively", full_policy_is_read},
-	{"policy: every error is reported as FILE:LINE", every_error_is_reported_with_its_line},
-	{"policy: a repeated single-value key is an error", repeated_single_keys_are_errors},
-	{"policy: empty values and negative numbers are errors",
-	 empty_values_and_negative_numbers_are_errors},
-	{"policy: a UTF-8 BOM and CRLF line ends are accepted", bom_and_crlf_are_accepted},
-	{"policy: NUL bytes and control bytes are errors", nul_bytes_and_garbage_are_errors},
-	{"policy: a 1 MiB line is an error", long_lines_are_errors},
-	{NULL, NULL},
+    {"policy: defaults when keys are absent", defaults_when_keys_are_absent},
+    {"policy: every key and section is read, case-insensitively", full_policy_is_read},
+    {"policy: every error is reported as FILE:LINE", every_error_is_reported_with_its_line},
+    {"policy: a repeated single-value key is an error", repeated_single_keys_are_errors},
+    {"policy: empty values and negative numbers are errors",
+     empty_values_and_negative_numbers_are_errors},
+    {"policy: a UTF-8 BOM and CRLF line ends are accepted", bom_and_crlf_are_accepted},
+    {"policy: NUL bytes and control bytes are errors", nul_bytes_and_garbage_are_errors},
+    {"policy: a 1 MiB line is an error", long_lines_are_errors},
+    {NULL, NULL},
 };

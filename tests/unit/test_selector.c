@@ -94,9 +94,9 @@ static void terms_are_anded(void)
 static void malformed_selectors_are_refused(void)
 {
 	static const char *const bad[] = {
-		"../../../dev/sda", "10de1:2b85", "10de:2b851", "xyz", "0000:81:00.8",
-		"0000:81:20.0",	    "081:00.0",	  "00000:81:00", "10de:", ":2b85",
-		"1 2 3 4 5",	    "81:0.0",	  "g0de:2b85", "class=zz", "",
+	    "../../../dev/sda", "10de1:2b85", "10de:2b851",  "xyz",	 "0000:81:00.8",
+	    "0000:81:20.0",	"081:00.0",   "00000:81:00", "10de:",	 ":2b85",
+	    "1 2 3 4 5",	"81:0.0",     "g0de:2b85",   "class=zz", "",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -107,11 +107,11 @@ static void malformed_selectors_are_refused(void)
 }
 
 const struct tap_case selector_cases[] = {
-	{"selector: vendor:device with * halves and comma lists", id_wildcards_match_either_half},
-	{"selector: class= prefixes of 2, 4 or 6 digits", class_prefixes_of_two_four_six_digits},
-	{"selector: slot and function addresses, domain defaults to 0000",
-	 addresses_match_slots_and_functions},
-	{"selector: all terms must match", terms_are_anded},
-	{"selector: malformed and path-like selectors are refused", malformed_selectors_are_refused},
-	{NULL, NULL},
+    {"selector: vendor:device with * halves and comma lists", id_wildcards_match_either_half},
+    {"selector: class= prefixes of 2, 4 or 6 digits", class_prefixes_of_two_four_six_digits},
+    {"selector: slot and function addresses, domain defaults to 0000",
+     addresses_match_slots_and_functions},
+    {"selector: all terms must match", terms_are_anded},
+    {"selector: malformed and path-like selectors are refused", malformed_selectors_are_refused},
+    {NULL, NULL},
 };
