@@ -69,6 +69,11 @@ bench:
 	$(MAKE) all
 	bash bench/run.sh $(BUILD)
 
+FUZZ_SECONDS ?= 300
+fuzz:
+	sh tests/deps.sh test
+	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+
 format-check:
 	clang-format --dry-run --Werror agent/*.c agent/*.h
 
@@ -86,4 +91,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)/vfiohost $(BUILD)/dev $(BUILD)/tests
 
-.PHONY: all deps test demo bench format-check install uninstall clean
+.PHONY: all deps test demo bench fuzz format-check install uninstall clean

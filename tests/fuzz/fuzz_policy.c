@@ -1,0 +1,75 @@
+/* libFuzzer target: any bytes as a policy, parsed, then decided on a small host held in
+ * memory (a GPU with audio, a boot display, a GPU sharing its group with a NIC). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfiohost.h"
+
+static void add(struct vh_host *h, const char *bdf, unsigned v, unsigned d, unsigned class,
+		int group, int boot_vga)
+{
+	struct vh_fn *fn = &h->fn[h->nfn++];
+	struct vh_addr a;
+
+	memset(fn, 0, sizeof(*fn));
+	strcpy(fn->bdf, bdf);
+	vh_addr_parse(bdf, 12, &a);
+	fn->domain = a.domain;
+	fn->bus = a.bus;
+	fn->slot = a.slot;
+	fn->func = (uint8_t)a.func;
+	fn->vendor = (uint16_t)v;
+	fn->device = (uint16_t)d;
+	fn->class = class;
+	fn->group = group;
+	fn->numa = group % 2;
+	fn->boot_vga = boot_vga;
+	fn->detailed = true;
+}
+
+static void host(struct vh_host *h, struct vh_fn *fns)
+{
+	memset(h, 0, sizeof(*h));
+	h->fn = fns;
+	h->devfd = -1;
+	h->iommu_active = true;
+	h->ngroups = 4;
+	h->memtotal_kib = 512ULL << 20;
+	h->nnodes = 2;
+	h->node_id[1] = 1;
+	h->node_mem_kib[0] = h->node_mem_kib[1] = 256ULL << 20;
+	strcpy(h->cmdline, "vfiohost.skip=01:00.1 vfiohost.hugepages=7");
+	add(h, "0000:00:02.0", 0x8086, 0x1912, 0x030000, 0, 1);
+	add(h, "0000:01:00.0", 0x10de, 0x2b85, 0x030000, 1, 0);
+	add(h, "0000:01:00.1", 0x10de, 0x22e8, 0x040300, 1, -1);
+	add(h, "0000:02:00.0", 0x10de, 0x1401, 0x030200, 2, -1);
+	add(h, "0000:02:00.1", 0x8086, 0x10d3, 0x020000, 2, -1);
+	add(h, "0000:03:00.0", 0x1022, 0x1483, 0x060400, 3, -1);
+	vh_host_index(h);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static FILE *devnull;
+	struct vh_policy *p = malloc(sizeof(*p));
+	struct vh_root r = {.fd = -1, .path = "(memory)"};
+	struct vh_fn fns[8];
+	struct vh_host h;
+	struct vh_plan pl;
+
+	if (!devnull)
+		devnull = fopen("/dev/null", "w");
+	vh_policy_init(p, "/etc/vfiohost.conf");
+	if (vh_policy_parse(p, (const char *)data, size, devnull) == 0) {
+		host(&h, fns);
+		vh_plan_init(&pl, p, &h);
+		vh_plan_cmdline(&pl, devnull);
+		vh_decide(&pl, &r);
+		vh_plan_json(&pl, devnull, true, NULL, 0);
+		free(h.bygroup);
+	}
+	free(p);
+	return 0;
+}
