@@ -22,8 +22,10 @@ CORE_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))
 
 ifeq ($(STATIC),1)
 CC_AGENT := $(MUSL_CC)
-AGENT_CFLAGS := $(CSTD) -Os $(WARN) -ffunction-sections -fdata-sections $(LIBKMOD_CFLAGS)
-AGENT_LDFLAGS := -static $(LIBKMOD_LDFLAGS) -s
+AGENT_CFLAGS := $(CSTD) -Os $(WARN) -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables $(LIBKMOD_CFLAGS)
+# No unwind tables, build id or code-page padding: size matters in an initramfs.
+AGENT_LDFLAGS := -static $(LIBKMOD_LDFLAGS) -Wl,--build-id=none -Wl,-z,noseparate-code -s
 AGENT_LIBS := $(LIBKMOD_A)
 AGENT_DEPS := $(LIBKMOD_A) $(LIBKMOD_H) | $(KHEADERS)
 else

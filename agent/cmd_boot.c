@@ -176,7 +176,7 @@ static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 
 static int boot_run(struct boot *b, const struct vh_opts *o, uint64_t t0)
 {
-	uint64_t deadline_us = t0 + (uint64_t)(o->deadline * 1e6);
+	uint64_t deadline_us = t0 + (uint64_t)o->deadline_ms * 1000;
 	FILE *errf = open_memstream(&b->errtext, &b->errlen);
 	int rc;
 

@@ -42,14 +42,21 @@ static const struct {
     {"status", vh_cmd_status}, {"validate", vh_cmd_validate},
 };
 
-static int parse_deadline(const char *s, double *out)
+/* Seconds as "N" or "N.D" (to the millisecond), 0 < SECS <= 3600. */
+static int parse_deadline(const char *s, unsigned *ms)
 {
-	char *end;
-	double v = strtod(s, &end);
+	unsigned long v = 0, frac = 0, scale = 1000;
+	const char *p = s;
 
-	if (end == s || *end || !(v > 0 && v <= 3600))
+	for (; *p >= '0' && *p <= '9' && v <= 3600; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1)
+				frac += (unsigned long)(*p - '0') * (scale /= 10);
+	if (p == s || *p || v > 3600 || (v == 3600 && frac) || v * 1000 + frac == 0)
 		return -EINVAL;
-	*out = v;
+	*ms = (unsigned)(v * 1000 + frac);
 	return 0;
 }
 
@@ -74,7 +81,7 @@ static int parse_args(int argc, char **argv, struct vh_opts *o, const char **cmd
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'd':
-			if (parse_deadline(optarg, &o->deadline) < 0) {
+			if (parse_deadline(optarg, &o->deadline_ms) < 0) {
 				fprintf(stderr,
 					"vfiohost: --deadline: '%s' is not a number of seconds (0 "
 					"to 3600)\n",
@@ -92,7 +99,7 @@ static int parse_args(int argc, char **argv, struct vh_opts *o, const char **cmd
 
 int main(int argc, char **argv)
 {
-	struct vh_opts o = {.root = "/", .config = VH_DEFAULT_CONFIG, .deadline = 20};
+	struct vh_opts o = {.root = "/", .config = VH_DEFAULT_CONFIG, .deadline_ms = 20000};
 	const char *cmd = NULL;
 
 	if (parse_args(argc, argv, &o, &cmd) < 0)

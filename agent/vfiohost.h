@@ -298,7 +298,7 @@ struct vh_opts {
 	const char *config;
 	bool json;
 	bool verbose;
-	double deadline;
+	unsigned deadline_ms;
 };
 
 int vh_cmd_plan(const struct vh_opts *o);
