@@ -79,16 +79,34 @@ fuzz:
 format-check:
 	clang-format --dry-run --Werror agent/*.c agent/*.h
 
+DRACUTDIR ?= $(LIBDIR)/dracut/modules.d/90vfiohost
+ITDIR ?= $(DATADIR)/initramfs-tools
+HOOKDIR ?= $(LIBDIR)/vfiohost
+# The generator hooks look for the agent and the boot hook under this prefix.
+SET_PREFIX := sed 's|^vfiohost_prefix=.*|vfiohost_prefix=$(PREFIX)|'
+
 install: $(BUILD)/vfiohost
 	install -D -m 0755 $(BUILD)/vfiohost $(DESTDIR)$(SBINDIR)/vfiohost
+	install -D -m 0755 hook/vfiohost-boot $(DESTDIR)$(HOOKDIR)/vfiohost-boot
+	install -d $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(ITDIR)/hooks $(DESTDIR)$(ITDIR)/scripts/init-top
+	$(SET_PREFIX) dracut-module/module-setup.sh >$(DESTDIR)$(DRACUTDIR)/module-setup.sh
+	install -m 0755 dracut-module/vfiohost-pre-udev.sh $(DESTDIR)$(DRACUTDIR)/
+	chmod 0755 $(DESTDIR)$(DRACUTDIR)/module-setup.sh
+	$(SET_PREFIX) initramfs-tools/hooks/vfiohost >$(DESTDIR)$(ITDIR)/hooks/vfiohost
+	chmod 0755 $(DESTDIR)$(ITDIR)/hooks/vfiohost
+	install -m 0755 initramfs-tools/scripts/init-top/00-vfiohost $(DESTDIR)$(ITDIR)/scripts/init-top/
 	install -D -m 0644 docs/vfiohost.8 $(DESTDIR)$(MANDIR)/man8/vfiohost.8
 	install -D -m 0644 docs/vfiohost.conf.5 $(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5
 	[ -e $(DESTDIR)$(SYSCONFDIR)/vfiohost.conf ] || \
 		install -D -m 0644 docs/vfiohost.conf.example $(DESTDIR)$(SYSCONFDIR)/vfiohost.conf
 
+# The policy in /etc is the admin's: uninstall leaves it.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/vfiohost $(DESTDIR)$(MANDIR)/man8/vfiohost.8 \
-		$(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5
+	rm -f $(DESTDIR)$(SBINDIR)/vfiohost $(DESTDIR)$(HOOKDIR)/vfiohost-boot \
+		$(DESTDIR)$(DRACUTDIR)/module-setup.sh $(DESTDIR)$(DRACUTDIR)/vfiohost-pre-udev.sh \
+		$(DESTDIR)$(ITDIR)/hooks/vfiohost $(DESTDIR)$(ITDIR)/scripts/init-top/00-vfiohost \
+		$(DESTDIR)$(MANDIR)/man8/vfiohost.8 $(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5
+	-rmdir $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(HOOKDIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)/vfiohost $(BUILD)/dev $(BUILD)/tests

@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# make install / uninstall with DESTDIR and PREFIX (SPEC section 1).
+
+load helpers
+
+setup() {
+	D="$BATS_TEST_TMPDIR/dest"
+}
+
+inst() {
+	make -s -C "$REPO_DIR" "$@" DESTDIR="$D" >/dev/null
+}
+
+@test "install with PREFIX=/usr puts every file where SPEC section 1 says" {
+	inst install PREFIX=/usr
+	for f in usr/sbin/vfiohost usr/lib/dracut/modules.d/90vfiohost/module-setup.sh \
+		usr/lib/dracut/modules.d/90vfiohost/vfiohost-pre-udev.sh \
+		usr/share/initramfs-tools/hooks/vfiohost \
+		usr/share/initramfs-tools/scripts/init-top/00-vfiohost \
+		usr/lib/vfiohost/vfiohost-boot usr/share/man/man8/vfiohost.8 \
+		usr/share/man/man5/vfiohost.conf.5 etc/vfiohost.conf; do
+		[ -f "$D/$f" ] || fail "missing $f"
+	done
+	[ -x "$D/usr/sbin/vfiohost" ]
+	[ -x "$D/usr/share/initramfs-tools/hooks/vfiohost" ]
+}
+
+@test "the installed example policy is valid and binds nothing" {
+	inst install PREFIX=/usr
+	run "$VFIOHOST" --config "$D/etc/vfiohost.conf" validate
+	assert_success
+	assert_output --partial "0 bind"
+}
+
+@test "install never overwrites an existing policy" {
+	mkdir -p "$D/etc"
+	echo "# the admin's" >"$D/etc/vfiohost.conf"
+	inst install PREFIX=/usr
+	run cat "$D/etc/vfiohost.conf"
+	assert_output "# the admin's"
+}
+
+@test "install with PREFIX=/usr/local points the generator hooks at that prefix" {
+	inst install PREFIX=/usr/local
+	[ -x "$D/usr/local/sbin/vfiohost" ]
+	run grep -h '^vfiohost_prefix=' "$D/usr/local/lib/dracut/modules.d/90vfiohost/module-setup.sh" \
+		"$D/usr/local/share/initramfs-tools/hooks/vfiohost"
+	assert_output $'vfiohost_prefix=/usr/local\nvfiohost_prefix=/usr/local'
+	[ -f "$D/usr/local/etc/vfiohost.conf" ]
+}
+
+@test "uninstall removes what install put, and keeps the policy" {
+	inst install PREFIX=/usr
+	inst uninstall PREFIX=/usr
+	run find "$D" -type f
+	assert_output "$D/etc/vfiohost.conf"
+}
+
+@test "the man pages render without warnings" {
+	for page in "$REPO_DIR/docs/vfiohost.8" "$REPO_DIR/docs/vfiohost.conf.5"; do
+		run bash -c "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$page' 2>&1 >/dev/null"
+		assert_output ""
+	done
+}
