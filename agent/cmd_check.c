@@ -199,20 +199,30 @@ static void collect_warnings(struct check *ck, const struct vh_host *h)
 	each_gpu_group(h, warn_group, ck);
 }
 
+struct text_out {
+	FILE *f;
+	const struct vh_pciids *db;
+};
+
 static void text_group(const struct vh_host *h, size_t first, size_t n, int gpus, bool others,
 		       void *arg)
 {
-	FILE *f = arg;
+	const struct text_out *out = arg;
 
 	(void)gpus;
 	(void)others;
-	fprintf(f, "IOMMU Group %d:\n", h->bygroup[first].group);
+	fprintf(out->f, "IOMMU Group %d:\n", h->bygroup[first].group);
 	for (size_t k = 0; k < n; k++) {
 		const struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
-		const char *vendor = vh_vendor_name(fn->vendor);
-		fprintf(f, "%s %s [%04x]: %s [%04x:%04x] (driver: %s)\n", fn->bdf + 5,
-			vh_class_name(fn->class), fn->class >> 8, vendor ? vendor : "Device",
-			fn->vendor, fn->device, fn->driver[0] ? fn->driver : "none");
+		char vname[128], dname[128];
+		if (vh_pciids_lookup(out->db, fn->vendor, fn->device, vname, sizeof(vname), dname,
+				     sizeof(dname)) < 0)
+			vh_fmt(vname, sizeof(vname), "%s",
+			       vh_vendor_name(fn->vendor) ? vh_vendor_name(fn->vendor) : "Vendor");
+		fprintf(out->f, "%s %s [%04x]: %s %s [%04x:%04x] (driver: %s)\n", fn->bdf + 5,
+			vh_class_name(fn->class), fn->class >> 8, vname,
+			dname[0] ? dname : "Device", fn->vendor, fn->device,
+			fn->driver[0] ? fn->driver : "none");
 	}
 }
 
@@ -221,8 +231,11 @@ static const char *yes(bool b)
 	return b ? "yes" : "no";
 }
 
-static void check_text(const struct check *ck, const struct vh_host *h, FILE *f)
+static void check_text(const struct check *ck, const struct vh_host *h, const struct vh_root *r,
+		       FILE *f)
 {
+	struct vh_pciids db;
+	struct text_out out = {f, &db};
 	char v[512];
 
 	fprintf(f, "=== IOMMU Summary ===\n");
@@ -249,7 +262,9 @@ static void check_text(const struct check *ck, const struct vh_host *h, FILE *f)
 	fprintf(f, "\n=== GPU-Containing IOMMU Groups ===\n");
 	if (!h->iommu_active)
 		fprintf(f, "(no IOMMU groups found)\n");
-	each_gpu_group(h, text_group, f);
+	vh_pciids_open(&db, r);
+	each_gpu_group(h, text_group, &out);
+	vh_pciids_close(&db);
 	for (int i = 0; i < ck->nwarn; i++)
 		fprintf(f, "%sWARN: %s\n", i == 0 ? "\n" : "", ck->warn[i]);
 }
@@ -345,7 +360,7 @@ int vh_cmd_check(const struct vh_opts *o)
 		if (o->json)
 			check_json(ck, &h, stdout);
 		else
-			check_text(ck, &h, stdout);
+			check_text(ck, &h, &r, stdout);
 		rc = ck->nwarn ? 1 : 0;
 	}
 	vh_host_free(&h);

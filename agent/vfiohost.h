@@ -185,6 +185,15 @@ bool vh_is_bridge(uint32_t class);
 bool vh_is_display(uint32_t class);
 bool vh_is_gpu(uint32_t class);
 
+struct vh_pciids {
+	char *text; /* the whole database, owned; NULL when there is none */
+};
+
+int vh_pciids_open(struct vh_pciids *db, const struct vh_root *r);
+void vh_pciids_close(struct vh_pciids *db);
+int vh_pciids_lookup(const struct vh_pciids *db, uint16_t vendor, uint16_t device, char *vname,
+		     size_t vsize, char *dname, size_t dsize);
+
 /* ---- decisions (decide.c, hugepages.c) ---- */
 struct vh_hp_node {
 	int node;
