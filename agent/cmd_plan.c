@@ -46,15 +46,20 @@ int vh_cmd_plan(const struct vh_opts *o)
 	int rc = vh_ctx_open(&c, o, stderr);
 
 	if (rc < 0) {
+		rc = c.root.fd < 0 ? 2 : 1; /* a --root that is not there is a usage error */
 		vh_ctx_close(&c);
-		return 1;
+		return rc;
 	}
 	if (c.policy_rc == -EINVAL) {
 		vh_ctx_close(&c);
 		return 2;
 	}
 	if (c.policy_rc == -ENOENT) {
-		printf("%s: no policy: boot will do nothing\n", o->config);
+		vh_plan_warn(&c.plan, "%s: no policy: boot will do nothing", o->config);
+		if (o->json)
+			vh_plan_json(&c.plan, stdout, false, NULL, 0);
+		else
+			printf("%s: no policy: boot will do nothing\n", o->config);
 		vh_ctx_close(&c);
 		return 0;
 	}

@@ -143,7 +143,7 @@ static int parse_size_kib(const char *s, uint64_t *kib)
 	memcpy(digits, s, n);
 	digits[n] = '\0';
 	v = parse_count(digits, 1000000000000LL);
-	if (v < 0)
+	if (v < 0 || (uint64_t)v > (1ULL << 50) >> shift) /* over an exbibyte is a typo */
 		return -EINVAL;
 	*kib = (uint64_t)v << shift;
 	return 0;
