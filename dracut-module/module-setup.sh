@@ -6,9 +6,13 @@
 # paths (tests); inside the image the paths are always the installed ones.
 # shellcheck disable=SC2154 # moddir and hostonly are dracut's
 
-vfiohost_bin() { echo "${VFIOHOST_BIN:-/usr/sbin/vfiohost}"; }
+# Where the host has the agent and the boot hook: `make install` rewrites this line for a
+# PREFIX other than /usr.
+vfiohost_prefix=/usr
+
+vfiohost_bin() { echo "${VFIOHOST_BIN:-$vfiohost_prefix/sbin/vfiohost}"; }
 vfiohost_conf() { echo "${VFIOHOST_CONF:-/etc/vfiohost.conf}"; }
-vfiohost_hook() { echo "${VFIOHOST_HOOK:-/usr/lib/vfiohost/vfiohost-boot}"; }
+vfiohost_hook() { echo "${VFIOHOST_HOOK:-$vfiohost_prefix/lib/vfiohost/vfiohost-boot}"; }
 
 # called by dracut
 check() {
@@ -50,7 +54,10 @@ vfiohost_validate() {
     local bin=$1 conf=$2 errs rc
     errs=$("$bin" --config "$conf" validate 2>&1)
     rc=$?
-    ((rc == 0)) && return 0
+    if ((rc == 0)); then
+        dinfo "vfiohost: $errs"
+        return 0
+    fi
     while IFS= read -r line; do
         [[ $line ]] && dfatal "$line"
     done <<< "$errs"
