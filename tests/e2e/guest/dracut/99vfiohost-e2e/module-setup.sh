@@ -1,0 +1,28 @@
+#!/bin/bash
+# TEST ONLY (tests/e2e; never installed): a systemd unit that prints the state the
+# e2e harness asserts on once udev has settled, then powers off.
+# shellcheck disable=SC2154 # moddir, initdir, systemdsystemunitdir, udevrulesdir are dracut's
+
+# called by dracut
+check() {
+    return 255
+}
+
+# called by dracut
+depends() {
+    echo systemd
+    return 0
+}
+
+# called by dracut
+install() {
+    inst_multiple cat readlink dmesg sleep sync udevadm
+    inst_multiple -o poweroff
+    inst_simple "${E2E_GUEST:?}/e2e-report" /usr/lib/vfiohost-e2e/e2e-report
+    inst_simple "$E2E_GUEST/udev-mark" /usr/lib/vfiohost-e2e/udev-mark
+    inst_simple "$E2E_GUEST/00-vfiohost-e2e.rules" "$udevrulesdir/00-vfiohost-e2e.rules"
+    inst_simple "$moddir/vfiohost-e2e.service" "$systemdsystemunitdir/vfiohost-e2e.service"
+    mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"
+    ln_r "$systemdsystemunitdir/vfiohost-e2e.service" \
+        "$systemdsystemunitdir/sysinit.target.wants/vfiohost-e2e.service"
+}

@@ -1,0 +1,220 @@
+# shellcheck shell=bash
+# tests/e2e/lib.sh: builds the test initramfs images with private configuration folders
+# (the machine's /etc and /boot are only read) and boots them in QEMU. Sourced by run.sh
+# and demo.sh; bash.
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$E2E_DIR/../.." && pwd)
+OUT=${E2E_OUT:-$REPO/build/e2e}
+KVER=${E2E_KVER:-6.1.0-56-amd64}
+KERNEL=${E2E_KERNEL:-/boot/vmlinuz-$KVER}
+GUEST=$E2E_DIR/guest
+BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-240}
+QEMU_LOCK=${E2E_QEMU_LOCK:-/tmp/vfiohost-e2e-qemu.lock}
+
+# The PCI functions of the test VM (fixed by the -device lines of boot_vm):
+# - the boot display on the root bus;
+# - two "GPUs with HDMI audio": a std VGA and an ich9-intel-hda in one multifunction slot
+#   behind their own root port (one IOMMU group each);
+# - a VGA whose IOMMU group also holds an e1000e NIC: two root ports without ACS in one
+#   multifunction slot, the VGA below one and the NIC below the other. The NIC is in the
+#   group but NOT in the VGA's slot: SPEC 3 makes every function of a selected slot a
+#   companion, so a NIC in the VGA's own slot would be selected and bound; here the
+#   isolation rule must refuse the group instead.
+# shellcheck disable=SC2034 # used by run.sh and demo.sh
+BOOT_VGA=0000:00:01.0
+# shellcheck disable=SC2034
+PAIR1_VGA=0000:01:00.0 PAIR1_HDA=0000:01:00.1
+# shellcheck disable=SC2034
+PAIR2_VGA=0000:02:00.0 PAIR2_HDA=0000:02:00.1
+# shellcheck disable=SC2034
+NIC_VGA=0000:03:00.0 NIC_NIC=0000:04:00.0
+
+log() { echo "e2e: $*" >&2; }
+
+# e2e_setup AGENT: output folders, and a snapshot of the agent in $AGENT so that a
+# rebuild of build/vfiohost during the run cannot mix two agents.
+e2e_setup() {
+	if [ ! -f "$1" ] || [ ! -x "$1" ]; then
+		log "agent $1 is not an executable file"
+		return 1
+	fi
+	mkdir -p "$OUT/img" "$OUT/log" "$OUT/tmp" "$OUT/bin"
+	install -m 0755 "$1" "$OUT/bin/vfiohost" || return 1
+	AGENT=$OUT/bin/vfiohost
+}
+
+# e2e_missing: why the boots cannot run on this machine (empty when they can).
+e2e_missing() {
+	local why="" t
+	for t in qemu-system-x86_64 mkinitramfs dracut cpio zstd jq flock timeout; do
+		command -v "$t" >/dev/null || why+=" $t"
+	done
+	[ -r "$KERNEL" ] || why+=" $KERNEL"
+	[ -d "/lib/modules/$KVER" ] || why+=" /lib/modules/$KVER"
+	[ -n "$why" ] && echo "missing:$why (tests/deps.sh e2e)"
+}
+
+# inputs_stamp: a digest of everything an image is built from; demo.sh reuses images
+# whose stamp matches.
+inputs_stamp() {
+	{
+		sha256sum "$AGENT" "$GUEST/vfiohost.conf" "$REPO/hook/vfiohost-boot" \
+			"$REPO"/dracut-module/* "$REPO"/initramfs-tools/hooks/* \
+			"$REPO"/initramfs-tools/scripts/init-top/* "$E2E_DIR/lib.sh" \
+			"$GUEST"/e2e-report "$GUEST"/udev-mark "$GUEST"/*.rules \
+			"$GUEST"/dracut/*/* "$GUEST"/initramfs-tools/*/* "$GUEST"/initramfs-tools/*/*/* \
+			"$KERNEL" 2>/dev/null | awk '{print $1}'
+		dpkg-query -W -f='${Version}\n' initramfs-tools-core dracut-core 2>/dev/null
+	} | sha256sum | awk '{print $1}'
+}
+
+# with_extra_cpio IMAGE OUTPUT FILE DEST: IMAGE followed by a small uncompressed cpio
+# archive holding FILE at DEST; the kernel unpacks concatenated archives in order, so
+# DEST replaces the image's own copy. This is how the test smuggles in a policy the
+# build hooks would refuse.
+with_extra_cpio() {
+	local img=$1 out=$2 file=$3 dest=$4 dir
+	dir=$(mktemp -d "$OUT/tmp/cpio.XXXXXX") || return 1
+	mkdir -p "$dir/$(dirname "$dest")"
+	install -m 0644 "$file" "$dir/$dest"
+	# The kernel only looks for a cpio header at a 4-byte aligned offset, and skips the
+	# zeros in between: pad the image to a multiple of 512 bytes first.
+	cp "$img" "$out" &&
+		truncate -s %512 "$out" &&
+		(cd "$dir" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort |
+			cpio --quiet -o -H newc -R 0:0) >>"$out"
+	local rc=$?
+	rm -rf "$dir"
+	return "$rc"
+}
+
+# build_itools POLICY IMAGE LOG: an initramfs-tools image from a private CONFDIR holding
+# the product hook and init-top script (as `make install` puts them in /usr/share) and
+# the test-only hook and report script.
+build_itools() {
+	local policy=$1 img=$2 logf=$3 conf=$OUT/conf/initramfs-tools
+	rm -rf "$conf"
+	mkdir -p "$conf/hooks" "$conf/scripts/init-top" "$conf/conf.d"
+	cat >"$conf/initramfs.conf" <<-'EOF'
+		MODULES=most
+		BUSYBOX=y
+		KEYMAP=n
+		COMPRESS=zstd
+		RUNSIZE=10%
+		FSTYPE=auto
+	EOF
+	: >"$conf/modules"
+	install -m 0755 "$REPO/initramfs-tools/hooks/vfiohost" "$conf/hooks/vfiohost"
+	install -m 0755 "$REPO/initramfs-tools/scripts/init-top/00-vfiohost" "$conf/scripts/init-top/"
+	install -m 0755 "$GUEST/initramfs-tools/hooks/vfiohost-e2e" "$conf/hooks/"
+	install -m 0755 "$GUEST/initramfs-tools/scripts/init-top/zz-vfiohost-e2e" "$conf/scripts/init-top/"
+	VFIOHOST_BIN=$AGENT VFIOHOST_CONF=$policy VFIOHOST_HOOK=$REPO/hook/vfiohost-boot \
+		E2E_GUEST=$GUEST TMPDIR=$OUT/tmp \
+		mkinitramfs -d "$conf" -o "$img" "$KVER" >"$logf" 2>&1
+}
+
+# build_dracut POLICY IMAGE LOG: a dracut image from a private copy of /usr/lib/dracut
+# (dracut has no option for an extra module folder) holding 90vfiohost and the
+# test-only 99vfiohost-e2e, with private --conf/--confdir, not host-only.
+build_dracut() {
+	local policy=$1 img=$2 logf=$3 base=$OUT/dracut-base conf=$OUT/conf/dracut
+	rm -rf "$base" "$conf"
+	mkdir -p "$conf/conf.d"
+	cp -a /usr/lib/dracut "$base"
+	mkdir -p "$base/modules.d/90vfiohost"
+	install -m 0755 "$REPO"/dracut-module/* "$base/modules.d/90vfiohost/"
+	cp -a "$GUEST/dracut/99vfiohost-e2e" "$base/modules.d/"
+	: >"$conf/dracut.conf"
+	VFIOHOST_BIN=$AGENT VFIOHOST_CONF=$policy VFIOHOST_HOOK=$REPO/hook/vfiohost-boot \
+		E2E_GUEST=$GUEST dracutbasedir=$base \
+		dracut --force --no-hostonly --conf "$conf/dracut.conf" --confdir "$conf/conf.d" \
+		--tmpdir "$OUT/tmp" --add "vfiohost vfiohost-e2e" \
+		--add-drivers "bochs snd_hda_intel e1000e" --zstd \
+		--kver "$KVER" "$img" >"$logf" 2>&1
+}
+
+# boot_vm IMAGE NAME EXTRA_CMDLINE: boot once; the console goes to log/NAME.console,
+# the guest's report (second serial port) to log/NAME.report. Fails on timeout.
+boot_vm() {
+	local img=$1 name=$2 extra=$3 rc
+	local cmdline="console=ttyS0 intel_iommu=on dyndbg=\"file drivers/base/dd.c +p\""
+	cmdline+=" log_buf_len=4M systemd.log_target=kmsg root=/dev/disk/by-label/vfiohost-e2e-none"
+	cmdline+=" rd.shell=0 panic=-1 $extra"
+	rm -f "$OUT/log/$name.console" "$OUT/log/$name.report"
+	(
+		flock 9
+		timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 \
+			-M q35,kernel-irqchip=split -accel tcg -cpu max -m 6G -smp 1 \
+			-nodefaults -display none -no-reboot \
+			-serial "file:$OUT/log/$name.console" -serial "file:$OUT/log/$name.report" \
+			-device intel-iommu,intremap=on \
+			-device VGA,id=bootvga,bus=pcie.0,addr=0x1 \
+			-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x10 \
+			-device VGA,id=gpu1,bus=rp1,addr=0x0.0x0,multifunction=on \
+			-device ich9-intel-hda,id=hda1,bus=rp1,addr=0x0.0x1 \
+			-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x11 \
+			-device VGA,id=gpu2,bus=rp2,addr=0x0.0x0,multifunction=on \
+			-device ich9-intel-hda,id=hda2,bus=rp2,addr=0x0.0x1 \
+			-device pcie-root-port,id=rp3,bus=pcie.0,chassis=3,addr=0x12.0x0,multifunction=on,disable-acs=on \
+			-device pcie-root-port,id=rp4,bus=pcie.0,chassis=4,addr=0x12.0x1,disable-acs=on \
+			-device VGA,id=gpu3,bus=rp3,addr=0x0 \
+			-device e1000e,id=nic4,bus=rp4,addr=0x0,netdev=nonet \
+			-netdev user,id=nonet,restrict=on \
+			-kernel "$KERNEL" -initrd "$img" -append "$cmdline"
+	) 9>"$QEMU_LOCK" 2>"$OUT/log/$name.qemu"
+	rc=$?
+	((rc == 124 || rc == 137)) && log "$name: boot timed out after ${BOOT_TIMEOUT}s"
+	return "$rc"
+}
+
+# --- reading a guest report (log/NAME.report) ---------------------------------------
+
+# rep NAME: the guest report without the serial line's carriage returns.
+rep() { tr -d '\r' <"$OUT/log/$1.report" 2>/dev/null; }
+
+# report_ok NAME: the guest got as far as the report step and wrote all of it.
+report_ok() {
+	rep "$1" | grep -q '^=== VFIOHOST-E2E BEGIN ===' &&
+		rep "$1" | grep -q '^=== VFIOHOST-E2E END ==='
+}
+
+# pci NAME BDF FIELD: a field (id, class, driver, override, group, boot_vga) of a function.
+pci() {
+	rep "$1" | awk -v bdf="$2" -v f="$3" '$1 == "pci" && $2 == bdf {
+		for (i = 3; i <= NF; i++) if (index($i, f "=") == 1) { print substr($i, length(f) + 2); exit }
+	}'
+}
+
+# pci_bdfs NAME: every PCI function the guest listed.
+pci_bdfs() { rep "$1" | awk '$1 == "pci" { print $2 }'; }
+
+# hugepages NAME SIZE_KB: nr_hugepages of that size in the guest.
+hugepages() {
+	rep "$1" | awk -v s="hugepages $2kB" 'index($0, s " ") == 1 { sub(/.*nr=/, ""); sub(/ .*/, ""); print }'
+}
+
+# section NAME TITLE: the lines of one "--- TITLE" section.
+section() {
+	rep "$1" | awk -v t="--- $2" '$0 == t { on = 1; next } /^--- / || /^=== VFIOHOST-E2E END/ { on = 0 } on'
+}
+
+# report_json NAME: /run/vfiohost/report.json as the guest printed it.
+report_json() { section "$1" report.json; }
+
+# kmsg NAME: the guest's kernel log.
+kmsg() { section "$1" kmsg; }
+
+# vfiohost_lines NAME: the agent's own lines of the kernel log.
+vfiohost_lines() { kmsg "$1" | grep -E '\] vfiohost\[[0-9]+\]: '; }
+
+# first_probe NAME BDF: the driver of the first probe the kernel logged for BDF.
+first_probe() {
+	kmsg "$1" | sed -n "s/.*really_probe: probing driver \\(.*\\) with device $2\$/\\1/p" | head -n 1
+}
+
+# probes NAME BDF: every driver the kernel probed BDF with, one a line.
+probes() { kmsg "$1" | sed -n "s/.*really_probe: probing driver \\(.*\\) with device $2\$/\\1/p"; }
+
+# ts LINE...: the timestamp of a kernel log line, in seconds.
+ts() { sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' | head -n 1; }
