@@ -106,7 +106,9 @@ build_itools() {
 	EOF
 	: >"$conf/modules"
 	install -m 0755 "$REPO/initramfs-tools/hooks/vfiohost" "$conf/hooks/vfiohost"
-	install -m 0755 "$REPO/initramfs-tools/scripts/init-top/00-vfiohost" "$conf/scripts/init-top/"
+	# E2E_INIT_TOP_NAME: mutants.sh installs the script under another name.
+	install -m 0755 "$REPO/initramfs-tools/scripts/init-top/00-vfiohost" \
+		"$conf/scripts/init-top/${E2E_INIT_TOP_NAME:-00-vfiohost}"
 	install -m 0755 "$GUEST/initramfs-tools/hooks/vfiohost-e2e" "$conf/hooks/"
 	install -m 0755 "$GUEST/initramfs-tools/scripts/init-top/zz-vfiohost-e2e" "$conf/scripts/init-top/"
 	VFIOHOST_BIN=$AGENT VFIOHOST_CONF=$policy VFIOHOST_HOOK=$REPO/hook/vfiohost-boot \

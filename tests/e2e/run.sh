@@ -79,19 +79,19 @@ t_build() { # t_build itools|dracut: the image with the test policy (demo.sh reu
 		inputs_stamp >"$OUT/img/$1.stamp"
 }
 
-t_order() {
-	local x=$OUT/tmp/itools-x order v u
+t_order() { # t_order [IMAGE]
+	local img=${1:-$OUT/img/itools.img} x=$OUT/tmp/itools-x order v u
 	rm -rf "$x"
-	unmkinitramfs "$OUT/img/itools.img" "$x" || fail "cannot unpack itools.img"
+	unmkinitramfs "$img" "$x" || fail "cannot unpack $img" || return 1
 	order=$(find "$x" -path '*/scripts/init-top/ORDER' | head -n 1)
-	[ -n "$order" ] || fail "no scripts/init-top/ORDER in itools.img" || return 1
+	[ -n "$order" ] || fail "no scripts/init-top/ORDER in $img" || return 1
 	cp "$order" "$OUT/log/itools-init-top-ORDER"
-	v=$(grep -n '^/scripts/init-top/00-vfiohost ' "$order" | cut -d: -f1)
+	v=$(grep -n "^/scripts/init-top/${E2E_INIT_TOP_NAME:-00-vfiohost} " "$order" | cut -d: -f1)
 	u=$(grep -n '^/scripts/init-top/udev ' "$order" | cut -d: -f1)
 	rm -rf "$x"
-	[ -n "$v" ] || fail "00-vfiohost is not in ORDER" || return 1
+	[ -n "$v" ] || fail "${E2E_INIT_TOP_NAME:-00-vfiohost} is not in ORDER" || return 1
 	[ -n "$u" ] || fail "udev is not in ORDER" || return 1
-	((v < u)) || fail "ORDER runs udev (line $u) before 00-vfiohost (line $v)"
+	((v < u)) || fail "ORDER runs udev (line $u) before ${E2E_INIT_TOP_NAME:-00-vfiohost} (line $v)"
 }
 
 # t_refused itools|dracut: a broken policy fails the build with the agent's FILE:LINE
