@@ -4,6 +4,8 @@
 # native driver. An invalid policy fails the build; a missing one builds an image
 # that does nothing. VFIOHOST_BIN, VFIOHOST_CONF and VFIOHOST_HOOK override the host
 # paths (tests); inside the image the paths are always the installed ones.
+# dracut sources this file into its bash, but it is written in POSIX sh (no local: the
+# variables it sets are prefixed _vfiohost_ so that they cannot clobber dracut's own).
 # shellcheck disable=SC2154 # moddir and hostonly are dracut's
 
 # Where the host has the agent and the boot hook: `make install` rewrites this line for a
@@ -18,7 +20,7 @@ vfiohost_hook() { echo "${VFIOHOST_HOOK:-$vfiohost_prefix/lib/vfiohost/vfiohost-
 check() {
     require_binaries "$(vfiohost_bin)" || return 1
     # A host-only image carries the module only where there is a policy to apply.
-    if [[ $hostonly ]] && [[ ! -s $(vfiohost_conf) ]]; then
+    if [ -n "$hostonly" ] && [ ! -s "$(vfiohost_conf)" ]; then
         return 255
     fi
     return 0
@@ -39,54 +41,55 @@ installkernel() {
 # Warn, without failing, about a policy that someone other than root could change:
 # it decides which devices the host loses at boot.
 vfiohost_check_owner() {
-    local conf=$1 uid mode
-    read -r uid mode < <(stat -L -c '%u %a' "$conf")
-    if [[ $uid != 0 ]]; then
-        dwarn "vfiohost: WARNING: $conf is owned by uid $uid, not root: whoever owns it chooses which devices the host loses at boot"
+    _vfiohost_uid=$(stat -L -c '%u' "$1")
+    _vfiohost_mode=$(stat -L -c '%a' "$1")
+    if [ "$_vfiohost_uid" != 0 ]; then
+        dwarn "vfiohost: WARNING: $1 is owned by uid $_vfiohost_uid, not root: whoever owns it chooses which devices the host loses at boot"
     fi
-    if ((8#$mode & 8#022)); then
-        dwarn "vfiohost: WARNING: $conf is group- or world-writable (mode $mode): whoever can write it chooses which devices the host loses at boot"
-    fi
+    case $_vfiohost_mode in
+    *[2367]? | *[2367])
+        dwarn "vfiohost: WARNING: $1 is group- or world-writable (mode $_vfiohost_mode): whoever can write it chooses which devices the host loses at boot"
+        ;;
+    esac
 }
 
 # The agent checks the policy now, so a mistake fails the build instead of the boot.
+# vfiohost_validate AGENT POLICY
 vfiohost_validate() {
-    local bin=$1 conf=$2 errs rc
-    errs=$("$bin" --config "$conf" validate 2>&1)
-    rc=$?
-    if ((rc == 0)); then
-        dinfo "vfiohost: $errs"
+    _vfiohost_out=$("$1" --config "$2" validate 2>&1)
+    _vfiohost_rc=$?
+    if [ "$_vfiohost_rc" = 0 ]; then
+        dinfo "vfiohost: $_vfiohost_out"
         return 0
     fi
-    while IFS= read -r line; do
-        [[ $line ]] && dfatal "$line"
-    done <<< "$errs"
-    dfatal "vfiohost: $conf is not a valid policy (validate exit $rc); fix it, then rebuild the initramfs"
+    printf '%s\n' "$_vfiohost_out" | while IFS= read -r _vfiohost_line; do
+        [ -n "$_vfiohost_line" ] && dfatal "$_vfiohost_line"
+    done
+    dfatal "vfiohost: $2 is not a valid policy (validate exit $_vfiohost_rc); fix it, then rebuild the initramfs"
     return 1
 }
 
 # called by dracut
 install() {
-    local bin conf hook
-    bin=$(vfiohost_bin)
-    conf=$(vfiohost_conf)
-    hook=$(vfiohost_hook)
+    _vfiohost_bin=$(vfiohost_bin)
+    _vfiohost_conf=$(vfiohost_conf)
+    _vfiohost_hook=$(vfiohost_hook)
 
-    inst_binary "$bin" /usr/sbin/vfiohost || {
-        dfatal "vfiohost: cannot install the agent $bin"
+    inst_binary "$_vfiohost_bin" /usr/sbin/vfiohost || {
+        dfatal "vfiohost: cannot install the agent $_vfiohost_bin"
         exit 1
     }
-    inst_simple "$hook" /usr/lib/vfiohost/vfiohost-boot || {
-        dfatal "vfiohost: cannot install the boot hook $hook"
+    inst_simple "$_vfiohost_hook" /usr/lib/vfiohost/vfiohost-boot || {
+        dfatal "vfiohost: cannot install the boot hook $_vfiohost_hook"
         exit 1
     }
-    if [[ -e $conf ]]; then
-        vfiohost_check_owner "$conf"
+    if [ -e "$_vfiohost_conf" ]; then
+        vfiohost_check_owner "$_vfiohost_conf"
         # dracut ignores the status of install(); exit is how a module stops the build.
-        vfiohost_validate "$bin" "$conf" || exit 1
-        inst_simple "$conf" /etc/vfiohost.conf
+        vfiohost_validate "$_vfiohost_bin" "$_vfiohost_conf" || exit 1
+        inst_simple "$_vfiohost_conf" /etc/vfiohost.conf
     else
-        dinfo "vfiohost: no policy $conf: the image will bind nothing"
+        dinfo "vfiohost: no policy $_vfiohost_conf: the image will bind nothing"
     fi
     inst_hook pre-udev 05 "$moddir/vfiohost-pre-udev.sh"
 }

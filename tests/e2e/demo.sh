@@ -70,6 +70,7 @@ table() {
 
 main() {
 	local agent=${1:-$REPO/build/vfiohost} why start=$SECONDS
+	# shellcheck disable=SC2119 # no extra tools: the demo needs no jq
 	why=$(e2e_missing)
 	[ -z "$why" ] || { log "$why"; return 1; }
 	e2e_setup "$agent" || return 1

@@ -44,10 +44,11 @@ e2e_setup() {
 	AGENT=$OUT/bin/vfiohost
 }
 
-# e2e_missing: why the boots cannot run on this machine (empty when they can).
+# e2e_missing [TOOL...]: why the boots cannot run on this machine (empty when they can).
 e2e_missing() {
 	local why="" t
-	for t in qemu-system-x86_64 mkinitramfs dracut cpio zstd jq flock timeout; do
+	for t in qemu-system-x86_64 mkinitramfs unmkinitramfs lsinitramfs dracut cpio zstd flock \
+		timeout truncate "$@"; do
 		command -v "$t" >/dev/null || why+=" $t"
 	done
 	[ -r "$KERNEL" ] || why+=" $KERNEL"

@@ -31,7 +31,7 @@ mutant() { # mutant NAME POLICY: build and boot one initramfs-tools mutant
 main() {
 	local agent=${1:-$REPO/build/vfiohost} why p=$OUT/tmp
 	echo "1..5"
-	why=$(e2e_missing)
+	why=$(e2e_missing jq)
 	[ -z "$why" ] || { log "$why"; return 1; }
 	e2e_setup "$agent" || return 1
 	install -m 0644 -o 0 -g 0 "$GUEST/vfiohost.conf" "$p/policy.conf"

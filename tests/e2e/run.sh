@@ -302,7 +302,7 @@ main() {
 	echo "1..$PLAN"
 	mkdir -p "$OUT/log"
 	: >"$OUT/log/timings.txt"
-	why=$(e2e_missing)
+	why=$(e2e_missing jq)
 	if [ -z "$why" ] && ! e2e_setup "$agent"; then
 		why="agent $agent missing or not executable (make)"
 	fi
