@@ -84,8 +84,8 @@ static void log_decisions(struct boot *b)
 		vh_log(&b->lg, fn->action == VH_REFUSE ? VH_WARNING : VH_INFO, "%s: %s: %s", label,
 		       vh_action_name(fn->action), fn->reason);
 	}
-	for (int i = 0; i < b->c.plan.nwarn; i++)
-		vh_log(&b->lg, VH_WARNING, "%s", b->c.plan.warn[i]);
+	for (int i = 0; i < b->c.plan.warn.n; i++)
+		vh_log(&b->lg, VH_WARNING, "%s", b->c.plan.warn.msg[i]);
 }
 
 /* Keeps the policy this boot used, so plan and status can tell when the image is stale. */
@@ -148,12 +148,12 @@ static void log_summary(struct boot *b)
 	if (pl->count[VH_BIND] == 0 && (!pl->hp.present || pl->hp.got >= pl->hp.pages))
 		vh_log(&b->lg, VH_INFO,
 		       "nothing needed doing: the state already matches the policy");
-	vh_log(&b->lg, failed ? VH_WARNING : VH_INFO,
-	       "done in %llu ms: %zu bound, %zu kept, %zu skipped, %zu refused, %zu failed; "
-	       "hugepages %llu of %llu",
-	       (unsigned long long)(b->t[PH_TOTAL].us / 1000), bound, pl->count[VH_KEEP],
-	       pl->count[VH_SKIP], pl->count[VH_REFUSE], failed, (unsigned long long)pl->hp.got,
-	       (unsigned long long)pl->hp.pages);
+	vh_log(
+	    &b->lg, failed ? VH_WARNING : VH_INFO,
+	    "done in %llu ms: %zu bound, %zu kept, %zu skipped, %zu refused, %zu failed; hugepages %llu of %llu",
+	    (unsigned long long)(b->t[PH_TOTAL].us / 1000), bound, pl->count[VH_KEEP],
+	    pl->count[VH_SKIP], pl->count[VH_REFUSE], failed, (unsigned long long)pl->hp.got,
+	    (unsigned long long)pl->hp.pages);
 }
 
 static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
@@ -171,7 +171,7 @@ static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 	b->t[PH_TOTAL].us = vh_now_us() - t0;
 	log_summary(b);
 	write_report(b, true);
-	return rc < 0 || pl->nwarn ? 1 : 0;
+	return rc < 0 || pl->warn.n ? 1 : 0;
 }
 
 static int boot_run(struct boot *b, const struct vh_opts *o, uint64_t t0)

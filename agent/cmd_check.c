@@ -17,22 +17,8 @@ struct check {
 	bool intel_on, amd_on, iommu_pt;
 	bool k_enabled, k_disabled, k_irq;
 	char enabled_line[256], disabled_line[256];
-	int nwarn;
-	char warn[VH_MAX_WARN][256];
+	struct vh_msgs warn;
 };
-
-static void warn(struct check *ck, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void warn(struct check *ck, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ck->nwarn == VH_MAX_WARN)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(ck->warn[ck->nwarn++], sizeof(ck->warn[0]), fmt, ap);
-	va_end(ap);
-}
 
 /* The words of pattern appear in line in this order, ignoring case (the script's egrep -i 'a.*b'). */
 static bool match_seq(const char *line, const char *const *words)
@@ -179,23 +165,25 @@ static void warn_group(const struct vh_host *h, size_t first, size_t n, int gpus
 
 	(void)n;
 	if (others)
-		warn(ck,
-		     "group %d contains non-GPU, non-audio, non-bridge devices (consider a "
-		     "different slot or CPU root complex, or ACS)",
-		     group);
+		vh_msgs_add(
+		    &ck->warn,
+		    "group %d contains non-GPU, non-audio, non-bridge devices (consider a different slot or CPU root complex, or ACS)",
+		    group);
 	if (gpus > 1)
-		warn(ck, "group %d holds %d GPUs (prefer one GPU per group for VFIO)", group, gpus);
+		vh_msgs_add(&ck->warn, "group %d holds %d GPUs (prefer one GPU per group for VFIO)",
+			    group, gpus);
 }
 
 static void collect_warnings(struct check *ck, const struct vh_host *h)
 {
 	if (!h->iommu_active)
-		warn(ck,
-		     "the IOMMU is not active: no groups in /sys/kernel/iommu_groups (enable VT-d "
-		     "/ AMD-Vi in the firmware%s)",
-		     strcmp(ck->vendor, "GenuineIntel") == 0 ? ", and intel_iommu=on" : "");
+		vh_msgs_add(
+		    &ck->warn,
+		    "the IOMMU is not active: no groups in /sys/kernel/iommu_groups (enable VT-d / AMD-Vi in the firmware%s)",
+		    strcmp(ck->vendor, "GenuineIntel") == 0 ? ", and intel_iommu=on" : "");
 	if (ck->k_disabled)
-		warn(ck, "the kernel log says the IOMMU is disabled: %s", ck->disabled_line);
+		vh_msgs_add(&ck->warn, "the kernel log says the IOMMU is disabled: %s",
+			    ck->disabled_line);
 	each_gpu_group(h, warn_group, ck);
 }
 
@@ -265,15 +253,14 @@ static void check_text(const struct check *ck, const struct vh_host *h, const st
 	vh_pciids_open(&db, r);
 	each_gpu_group(h, text_group, &out);
 	vh_pciids_close(&db);
-	for (int i = 0; i < ck->nwarn; i++)
-		fprintf(f, "%sWARN: %s\n", i == 0 ? "\n" : "", ck->warn[i]);
+	for (int i = 0; i < ck->warn.n; i++)
+		fprintf(f, "%sWARN: %s\n", i == 0 ? "\n" : "", ck->warn.msg[i]);
 }
 
 static void json_group(const struct vh_host *h, size_t first, size_t n, int gpus, bool others,
 		       void *arg)
 {
 	struct vh_json *j = arg;
-	char s[16];
 
 	vh_json_open(j, NULL, '{');
 	vh_json_num(j, "group", h->bygroup[first].group);
@@ -283,11 +270,7 @@ static void json_group(const struct vh_host *h, size_t first, size_t n, int gpus
 	for (size_t k = 0; k < n; k++) {
 		const struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
 		vh_json_open(j, NULL, '{');
-		vh_json_str(j, "bdf", fn->bdf);
-		vh_fmt(s, sizeof(s), "%04x:%04x", fn->vendor, fn->device);
-		vh_json_str(j, "id", s);
-		vh_fmt(s, sizeof(s), "%04x", fn->class >> 8);
-		vh_json_str(j, "class", s);
+		vh_json_fn_ids(j, fn);
 		vh_json_str(j, "driver", fn->driver[0] ? fn->driver : NULL);
 		vh_json_close(j, '}');
 	}
@@ -333,8 +316,8 @@ static void check_json(const struct check *ck, const struct vh_host *h, FILE *f)
 	each_gpu_group(h, json_group, &j);
 	vh_json_close(&j, ']');
 	vh_json_open(&j, "warnings", '[');
-	for (int i = 0; i < ck->nwarn; i++)
-		vh_json_str(&j, NULL, ck->warn[i]);
+	for (int i = 0; i < ck->warn.n; i++)
+		vh_json_str(&j, NULL, ck->warn.msg[i]);
 	vh_json_close(&j, ']');
 	vh_json_close(&j, '}');
 	vh_json_end(&j);
@@ -361,7 +344,7 @@ int vh_cmd_check(const struct vh_opts *o)
 			check_json(ck, &h, stdout);
 		else
 			check_text(ck, &h, &r, stdout);
-		rc = ck->nwarn ? 1 : 0;
+		rc = ck->warn.n ? 1 : 0;
 	}
 	vh_host_free(&h);
 	vh_root_close(&r);

@@ -35,7 +35,7 @@ static void plan_notes(struct vh_ctx *c, bool *rebuild)
 	const char *unsafe = vh_policy_unsafe(&c->root, c->policy->path, buf, sizeof(buf));
 
 	if (unsafe)
-		vh_plan_warn(&c->plan, "%s: boot will refuse to apply it", unsafe);
+		vh_msgs_add(&c->plan.warn, "%s: boot will refuse to apply it", unsafe);
 	*rebuild = vh_policy_changed(&c->root, c->policy->path) == 1;
 }
 
@@ -55,7 +55,7 @@ int vh_cmd_plan(const struct vh_opts *o)
 		return 2;
 	}
 	if (c.policy_rc == -ENOENT) {
-		vh_plan_warn(&c.plan, "%s: no policy: boot will do nothing", o->config);
+		vh_msgs_add(&c.plan.warn, "%s: no policy: boot will do nothing", o->config);
 		if (o->json)
 			vh_plan_json(&c.plan, stdout, false, NULL, 0);
 		else
@@ -71,7 +71,7 @@ int vh_cmd_plan(const struct vh_opts *o)
 	if (rebuild && !o->json)
 		printf("note: %s differs from the policy of the last boot: %s\n", o->config,
 		       VH_REBUILD_HINT);
-	rc = c.plan.nwarn || c.plan.count[VH_REFUSE] ? 1 : 0;
+	rc = c.plan.warn.n || c.plan.count[VH_REFUSE] ? 1 : 0;
 	vh_ctx_close(&c);
 	return rc;
 }

@@ -15,22 +15,8 @@ struct status {
 	struct vh_root root;
 	struct vh_jdoc doc;
 	char *text; /* the report, owned; the document points into it */
-	int nproblem;
-	char problem[VH_MAX_WARN][256];
+	struct vh_msgs problem;
 };
-
-static void problem(struct status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void problem(struct status *st, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (st->nproblem == VH_MAX_WARN)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(st->problem[st->nproblem++], sizeof(st->problem[0]), fmt, ap);
-	va_end(ap);
-}
 
 /* The driver holding a function now: "vfio-pci", "none", or "gone" if it left the bus. */
 static void driver_now(const struct status *st, const char *bdf, char *buf, size_t size)
@@ -78,10 +64,10 @@ static long check_functions(struct status *st, struct row *rows, int *nrows)
 		if (took(r->result) && strcmp(r->now, "vfio-pci") == 0)
 			holding++;
 		else if (took(r->result))
-			problem(st, "%s was put on vfio-pci at boot, but is now %s%s", r->bdf,
-				strcmp(r->now, "gone") == 0 ? "" : "on ", r->now);
+			vh_msgs_add(&st->problem, "%s was put on vfio-pci at boot, but is now %s%s",
+				    r->bdf, strcmp(r->now, "gone") == 0 ? "" : "on ", r->now);
 		else if (r->result && strncmp(r->result, "failed", 6) == 0)
-			problem(st, "%s %s at boot", r->bdf, r->result);
+			vh_msgs_add(&st->problem, "%s %s at boot", r->bdf, r->result);
 	}
 	return holding;
 }
@@ -120,7 +106,7 @@ static bool check_hugepages(struct status *st, long long *got, long long *now)
 		}
 	}
 	if (*now < *got)
-		problem(st, "hugepages: %lld reserved at boot, %lld now", *got, *now);
+		vh_msgs_add(&st->problem, "hugepages: %lld reserved at boot, %lld now", *got, *now);
 	return true;
 }
 
@@ -132,10 +118,10 @@ static void report_warnings(struct status *st)
 
 	for (int c = arr >= 0 ? d->node[arr].first : -1; c >= 0; c = d->node[c].next)
 		if (d->node[c].type == VH_J_STR)
-			problem(st, "at boot: %s", d->node[c].str);
+			vh_msgs_add(&st->problem, "at boot: %s", d->node[c].str);
 	for (int c = errs >= 0 ? d->node[errs].first : -1; c >= 0; c = d->node[c].next)
 		if (d->node[c].type == VH_J_STR)
-			problem(st, "at boot: %s", d->node[c].str);
+			vh_msgs_add(&st->problem, "at boot: %s", d->node[c].str);
 }
 
 static void check_expect(struct status *st, long holding)
@@ -143,8 +129,8 @@ static void check_expect(struct status *st, long holding)
 	long long expect = vh_jnum(&st->doc, 0, "expect", -1);
 
 	if (expect >= 0 && holding != expect)
-		problem(st, "expect = %lld, but %ld function%s on vfio-pci now", expect, holding,
-			holding == 1 ? " is" : "s are");
+		vh_msgs_add(&st->problem, "expect = %lld, but %ld function%s on vfio-pci now",
+			    expect, holding, holding == 1 ? " is" : "s are");
 }
 
 static void status_text(const struct status *st, const struct row *rows, int n, bool hp,
@@ -163,9 +149,9 @@ static void status_text(const struct status *st, const struct row *rows, int n, 
 		       rows[i].now);
 	if (hp)
 		printf("hugepages: %lld reserved at boot, %lld now\n", got, now);
-	for (int i = 0; i < st->nproblem; i++)
-		printf("problem: %s\n", st->problem[i]);
-	if (st->nproblem == 0)
+	for (int i = 0; i < st->problem.n; i++)
+		printf("problem: %s\n", st->problem.msg[i]);
+	if (st->problem.n == 0)
 		printf("all holds\n");
 }
 
@@ -197,10 +183,10 @@ static void status_json(const struct status *st, const struct row *rows, int n, 
 		vh_json_null(&j, "hugepages");
 	}
 	vh_json_open(&j, "problems", '[');
-	for (int i = 0; i < st->nproblem; i++)
-		vh_json_str(&j, NULL, st->problem[i]);
+	for (int i = 0; i < st->problem.n; i++)
+		vh_json_str(&j, NULL, st->problem.msg[i]);
 	vh_json_close(&j, ']');
-	vh_json_bool(&j, "holds", st->nproblem == 0);
+	vh_json_bool(&j, "holds", st->problem.n == 0);
 	vh_json_close(&j, '}');
 	vh_json_end(&j);
 }
@@ -243,12 +229,13 @@ int vh_cmd_status(const struct vh_opts *o)
 		report_warnings(st);
 		check_expect(st, holding);
 		if (vh_policy_changed(&st->root, o->config) == 1)
-			problem(st, "%s changed since boot: %s", o->config, VH_REBUILD_HINT);
+			vh_msgs_add(&st->problem, "%s changed since boot: %s", o->config,
+				    VH_REBUILD_HINT);
 		if (o->json)
 			status_json(st, rows, n, hp, got, now);
 		else
 			status_text(st, rows, n, hp, got, now);
-		rc = st->nproblem ? 1 : 0;
+		rc = st->problem.n ? 1 : 0;
 	}
 	free(rows);
 	vh_json_free(&st->doc);

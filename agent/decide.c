@@ -21,17 +21,6 @@ void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host 
 	pl->cmd_pages = -1;
 }
 
-void vh_plan_warn(struct vh_plan *pl, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (pl->nwarn == VH_MAX_WARN)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(pl->warn[pl->nwarn++], sizeof(pl->warn[0]), fmt, ap);
-	va_end(ap);
-}
-
 /* vfiohost.skip= and vfiohost.hugepages= from the kernel command line. */
 int vh_plan_cmdline(struct vh_plan *pl, FILE *errf)
 {
@@ -287,8 +276,8 @@ static void judge_group(struct vh_plan *pl, size_t first, size_t n)
 		}
 		vh_fmt(fn->reason + l, sizeof(fn->reason) - l,
 		       "; group %d not isolated (isolation = warn)", group);
-		vh_plan_warn(pl, "%s: group %d is not isolated: %s (isolation = warn)", fn->bdf,
-			     group, who);
+		vh_msgs_add(&pl->warn, "%s: group %d is not isolated: %s (isolation = warn)",
+			    fn->bdf, group, who);
 	}
 }
 
@@ -311,8 +300,7 @@ static void check_isolation(struct vh_plan *pl)
 			any = true;
 			if (!h->iommu_active)
 				set(fn, VH_REFUSE,
-				    "the IOMMU is not active (no groups in "
-				    "/sys/kernel/iommu_groups)");
+				    "the IOMMU is not active (no groups in /sys/kernel/iommu_groups)");
 			else if (group < 0)
 				set(fn, VH_REFUSE, "it has no IOMMU group");
 		}
@@ -342,8 +330,8 @@ static void finish(struct vh_plan *pl)
 	}
 	took = pl->count[VH_BIND] + pl->count[VH_KEEP];
 	if (pl->policy->expect >= 0 && took != (size_t)pl->policy->expect)
-		vh_plan_warn(pl, "expect = %ld, but %zu function%s would be on vfio-pci",
-			     pl->policy->expect, took, took == 1 ? "" : "s");
+		vh_msgs_add(&pl->warn, "expect = %ld, but %zu function%s would be on vfio-pci",
+			    pl->policy->expect, took, took == 1 ? "" : "s");
 }
 
 void vh_decide(struct vh_plan *pl, const struct vh_root *r)

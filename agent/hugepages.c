@@ -153,11 +153,13 @@ void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r)
 	hp->budget = vh_budget(hp->memtotal_kib, hp->keep_free_kib, hp->size_kib);
 	hp->supported = size_supported(r, hp->size_kib);
 	if (hp->memtotal_kib == 0)
-		vh_plan_warn(pl, "no MemTotal in /proc/meminfo: no hugepages will be reserved");
+		vh_msgs_add(&pl->warn,
+			    "no MemTotal in /proc/meminfo: no hugepages will be reserved");
 	if (!hp->supported)
-		vh_plan_warn(pl, "this kernel offers no %s pages (no %s): none will be reserved",
-			     hp->size_kib == GIB_KIB ? "1G" : "2M",
-			     hp->size_kib == GIB_KIB ? "hugepages-1048576kB" : "hugepages-2048kB");
+		vh_msgs_add(&pl->warn,
+			    "this kernel offers no %s pages (no %s): none will be reserved",
+			    hp->size_kib == GIB_KIB ? "1G" : "2M",
+			    hp->size_kib == GIB_KIB ? "hugepages-1048576kB" : "hugepages-2048kB");
 	hp->requested = hpp->mode == VH_PAGES_MAX ? hp->budget
 			: hpp->mode == VH_PAGES_N ? hpp->pages
 						  : hp->budget * hpp->pages / 100;
@@ -167,9 +169,10 @@ void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r)
 	if (!hp->supported)
 		hp->pages = 0;
 	if (hp->requested > hp->budget)
-		vh_plan_warn(pl, "%llu hugepages asked, but the budget is %llu: capped to %llu",
-			     (unsigned long long)hp->requested, (unsigned long long)hp->budget,
-			     (unsigned long long)hp->budget);
+		vh_msgs_add(&pl->warn,
+			    "%llu hugepages asked, but the budget is %llu: capped to %llu",
+			    (unsigned long long)hp->requested, (unsigned long long)hp->budget,
+			    (unsigned long long)hp->budget);
 	if (pl->host->nnodes > 1)
 		split_nodes(pl);
 }

@@ -10,16 +10,22 @@ void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size)
 	       vh_class_short(fn->class));
 }
 
-static void json_function(struct vh_json *j, const struct vh_fn *fn, bool report)
+/* "bdf", "id" and "class", as plan and check both show a function. */
+void vh_json_fn_ids(struct vh_json *j, const struct vh_fn *fn)
 {
 	char s[16];
 
-	vh_json_open(j, NULL, '{');
 	vh_json_str(j, "bdf", fn->bdf);
 	vh_fmt(s, sizeof(s), "%04x:%04x", fn->vendor, fn->device);
 	vh_json_str(j, "id", s);
 	vh_fmt(s, sizeof(s), "%04x", fn->class >> 8);
 	vh_json_str(j, "class", s);
+}
+
+static void json_function(struct vh_json *j, const struct vh_fn *fn, bool report)
+{
+	vh_json_open(j, NULL, '{');
+	vh_json_fn_ids(j, fn);
 	if (fn->group >= 0)
 		vh_json_num(j, "group", fn->group);
 	else
@@ -87,8 +93,8 @@ void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct v
 	vh_json_close(&j, ']');
 	json_hugepages(&j, &pl->hp, report);
 	vh_json_open(&j, "warnings", '[');
-	for (int i = 0; i < pl->nwarn; i++)
-		vh_json_str(&j, NULL, pl->warn[i]);
+	for (int i = 0; i < pl->warn.n; i++)
+		vh_json_str(&j, NULL, pl->warn.msg[i]);
 	vh_json_close(&j, ']');
 	if (report) {
 		vh_json_open(&j, "phases_us", '{');
@@ -141,6 +147,6 @@ void vh_plan_table(const struct vh_plan *pl, FILE *f)
 			vh_action_name(fn->action), fn->reason);
 	}
 	table_hugepages(&pl->hp, f);
-	for (int i = 0; i < pl->nwarn; i++)
-		fprintf(f, "warning: %s\n", pl->warn[i]);
+	for (int i = 0; i < pl->warn.n; i++)
+		fprintf(f, "warning: %s\n", pl->warn.msg[i]);
 }

@@ -238,10 +238,10 @@ static void set_value(struct parser *ps, enum key k, const char *val)
 			val,
 			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-=,.: ") !=
 			strlen(val))
-			perr(ps,
-			     "options: want module options like 'disable_vga=1' (letters, digits, "
-			     "_-=,.: and spaces, under %zu bytes)",
-			     sizeof(p->options));
+			perr(
+			    ps,
+			    "options: want module options like 'disable_vga=1' (letters, digits, _-=,.: and spaces, under %zu bytes)",
+			    sizeof(p->options));
 		else
 			strcpy(p->options, val);
 		break;

@@ -55,8 +55,8 @@ static void note_shortfall(struct vh_plan *pl, struct vh_log *lg, const char *wh
 	}
 	vh_log(lg, VH_WARNING, "hugepages%s: asked for %llu, got %llu", where,
 	       (unsigned long long)want, (unsigned long long)got);
-	vh_plan_warn(pl, "hugepages%s: asked for %llu, got %llu", where, (unsigned long long)want,
-		     (unsigned long long)got);
+	vh_msgs_add(&pl->warn, "hugepages%s: asked for %llu, got %llu", where,
+		    (unsigned long long)want, (unsigned long long)got);
 }
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,

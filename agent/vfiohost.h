@@ -194,6 +194,14 @@ void vh_pciids_close(struct vh_pciids *db);
 int vh_pciids_lookup(const struct vh_pciids *db, uint16_t vendor, uint16_t device, char *vname,
 		     size_t vsize, char *dname, size_t dsize);
 
+/* ---- messages kept for output (msgs.c) ---- */
+struct vh_msgs {
+	int n;
+	char msg[VH_MAX_WARN][256];
+};
+
+void vh_msgs_add(struct vh_msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- decisions (decide.c, hugepages.c) ---- */
 struct vh_hp_node {
 	int node;
@@ -224,8 +232,7 @@ struct vh_plan {
 	int ncmdskip;
 	long cmd_pages; /* vfiohost.hugepages=, -1 unset */
 	struct vh_hp_plan hp;
-	int nwarn;
-	char warn[VH_MAX_WARN][256];
+	struct vh_msgs warn;
 	size_t nselected;
 	size_t count[5]; /* per vh_action */
 };
@@ -233,7 +240,6 @@ struct vh_plan {
 void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host *h);
 int vh_plan_cmdline(struct vh_plan *pl, FILE *errf);
 void vh_decide(struct vh_plan *pl, const struct vh_root *r);
-void vh_plan_warn(struct vh_plan *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool vh_boot_display(const struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
 		     size_t size);
 uint64_t vh_keep_free_auto(uint64_t memtotal_kib, unsigned displays);
@@ -269,6 +275,7 @@ void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct v
 		  int nt);
 void vh_plan_table(const struct vh_plan *pl, FILE *f);
 void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size);
+void vh_json_fn_ids(struct vh_json *j, const struct vh_fn *fn);
 
 /* ---- logging (log.c) ---- */
 enum vh_level { VH_ERR = 3, VH_WARNING = 4, VH_INFO = 6 };

@@ -137,7 +137,7 @@ static void warn_isolation_binds_and_warns(void)
 	setup("[vfio]\nbind = 10de:1401\ncompanions = no\nisolation = warn\n");
 	desktop();
 	CHECK_EQ_U(decide()[4].action, VH_BIND);
-	CHECK_EQ_U(fx.plan.nwarn, 1);
+	CHECK_EQ_U(fx.plan.warn.n, 1);
 }
 
 static void skip_lines_and_cmdline_skip(void)
@@ -168,7 +168,7 @@ static void already_on_vfio_is_kept(void)
 	const struct vh_fn *f = decide();
 	CHECK_EQ_U(f[2].action, VH_KEEP);
 	CHECK_EQ_U(f[3].action, VH_BIND);
-	CHECK_EQ_U(fx.plan.nwarn, 1); /* expect = 3, but 2 */
+	CHECK_EQ_U(fx.plan.warn.n, 1); /* expect = 3, but 2 */
 }
 
 const struct tap_case decide_cases[] = {
