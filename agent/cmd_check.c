@@ -73,24 +73,40 @@ static void klog_chunk(struct check *ck, char *buf)
 }
 
 /* Reads the kernel log from dev/kmsg: one record per read on the real device, EAGAIN at its end. */
+/* A regular file (a fake tree) has no record boundaries: a line cut by a read waits in buf
+ * for the rest. */
 static void read_klog(struct check *ck, const struct vh_root *r)
 {
 	char buf[8193];
-	size_t total = 0;
+	size_t total = 0, kept = 0;
 	int fd = openat(r->fd, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return;
 	while (total < KLOG_MAX) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		ssize_t n = read(fd, buf + kept, sizeof(buf) - 1 - kept);
+		char *last;
 		if (n < 0 && (errno == EINTR || errno == EPIPE))
 			continue; /* EPIPE: a record was overwritten; the next read goes on */
 		if (n <= 0)
 			break;
-		buf[n] = '\0';
 		total += (size_t)n;
+		n += (ssize_t)kept;
+		buf[n] = '\0';
+		last = strrchr(buf, '\n');
+		if (!last && (size_t)n < sizeof(buf) - 1) {
+			kept = (size_t)n;
+			continue;
+		}
+		kept = last ? (size_t)(buf + n - (last + 1)) : 0;
+		if (last)
+			*last = '\0';
 		klog_chunk(ck, buf);
+		if (kept)
+			memmove(buf, last + 1, kept);
 	}
+	buf[kept] = '\0';
+	klog_chunk(ck, buf);
 	close(fd);
 }
 

@@ -145,42 +145,49 @@ static void apply_skips(struct vh_plan *pl)
 	}
 }
 
+/* The framebuffer name of one /proc/iomem line held by a memory range, or NULL. */
+static const char *framebuffer_in(const char *line, const uint64_t *start, const uint64_t *end,
+				  int n)
+{
+	static const char *const fbnames[] = {"BOOTFB", "efifb", "simple-framebuffer", "vesafb"};
+	unsigned long long a, b;
+	char *s, *dash;
+
+	a = strtoull(line, &dash, 16);
+	if (*dash != '-')
+		return NULL;
+	b = strtoull(dash + 1, &s, 16);
+	if (strncmp(s, " : ", 3) != 0 || a > b)
+		return NULL;
+	for (size_t k = 0; k < sizeof(fbnames) / sizeof(fbnames[0]); k++) {
+		if (strncmp(s + 3, fbnames[k], strlen(fbnames[k])) != 0)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (a >= start[i] && b <= end[i])
+				return fbnames[k];
+	}
+	return NULL;
+}
+
 /* Does the function hold the firmware framebuffer listed in /proc/iomem? */
 static bool holds_framebuffer(const struct vh_host *h, const struct vh_fn *fn,
 			      const struct vh_root *r, char *name, size_t size)
 {
-	static const char *const fbnames[] = {"BOOTFB", "efifb", "simple-framebuffer", "vesafb"};
 	uint64_t start[16], end[16];
-	char buf[16384];
-	ssize_t len;
+	const char *fb = NULL;
+	char *text;
+	size_t len;
 	int n = vh_pci_resources(h, fn, start, end, 16);
 
-	if (n == 0)
+	if (n == 0 || vh_read_stream_at(r->fd, "proc/iomem", &text, &len, 16u << 20) < 0)
 		return false;
-	len = vh_read_at(r->fd, "proc/iomem", buf, sizeof(buf) - 1);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-	for (char *line = buf; line && *line;
-	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		unsigned long long a, b;
-		char *s = line, *dash;
-		a = strtoull(s, &dash, 16);
-		if (*dash != '-')
-			continue;
-		b = strtoull(dash + 1, &s, 16);
-		for (size_t k = 0; k < sizeof(fbnames) / sizeof(fbnames[0]); k++) {
-			size_t nl = strlen(fbnames[k]);
-			if (strncmp(s, " : ", 3) != 0 || strncmp(s + 3, fbnames[k], nl) != 0)
-				continue;
-			for (int i = 0; i < n; i++)
-				if (a >= start[i] && b <= end[i] && a <= b) {
-					vh_fmt(name, size, "%s", fbnames[k]);
-					return true;
-				}
-		}
-	}
-	return false;
+	for (char *line = text; line && *line && !fb;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		fb = framebuffer_in(line, start, end, n);
+	if (fb)
+		vh_fmt(name, size, "%s", fb);
+	free(text);
+	return fb != NULL;
 }
 
 bool vh_boot_display(const struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
@@ -237,20 +244,26 @@ static int list_intruders(const struct vh_host *h, int group, char *buf, size_t 
 	size_t first, n = vh_group_members(h, group, &first), used = 0;
 	int count = 0;
 
+	int shown = 0;
+	char one[128];
+
 	buf[0] = '\0';
 	for (size_t k = 0; k < n; k++) {
 		const struct vh_fn *m = &h->fn[h->bygroup[first + k].idx];
 		if (pending(m) || vh_is_bridge(m->class))
 			continue;
 		count++;
-		if (used < size) {
-			int w = snprintf(buf + used, size - used, "%s%s %s [%04x]%s%s%s",
-					 count > 1 ? ", " : "", m->bdf, vh_class_name(m->class),
-					 m->class >> 8, m->driver[0] ? " (" : "", m->driver,
-					 m->driver[0] ? ")" : "");
-			used += w > 0 ? (size_t)w : 0;
+		vh_fmt(one, sizeof(one), "%s%s %s [%04x]%s%s%s", count > 1 ? ", " : "", m->bdf,
+		       vh_class_name(m->class), m->class >> 8, m->driver[0] ? " (" : "", m->driver,
+		       m->driver[0] ? ")" : "");
+		if (used + strlen(one) + 24 < size) { /* room for ", and N more" */
+			memcpy(buf + used, one, strlen(one) + 1);
+			used += strlen(one);
+			shown++;
 		}
 	}
+	if (shown < count)
+		vh_fmt(buf + used, size - used, ", and %d more", count - shown);
 	return count;
 }
 
@@ -259,7 +272,7 @@ static void judge_group(struct vh_plan *pl, size_t first, size_t n)
 {
 	struct vh_host *h = pl->host;
 	int group = h->bygroup[first].group;
-	char who[192];
+	char who[sizeof(h->fn[0].reason) - 96]; /* the reason adds at most 96 bytes */
 
 	if (list_intruders(h, group, who, sizeof(who)) == 0)
 		return;

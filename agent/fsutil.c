@@ -184,6 +184,39 @@ int vh_read_whole_at(int dirfd, const char *rel, char **out, size_t *len, size_t
 	return 0;
 }
 
+/* Reads a file whose size stat cannot tell (procfs) into a malloc'd, NUL-terminated buffer
+ * owned by the caller, growing it up to max bytes. */
+int vh_read_stream_at(int dirfd, const char *rel, char **out, size_t *len, size_t max)
+{
+	size_t cap = 16384, got = 0;
+	char *buf = malloc(cap), *bigger;
+	ssize_t n;
+	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0 || !buf) {
+		int err = fd < 0 ? -errno : -ENOMEM;
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return err;
+	}
+	while ((n = read_all(fd, buf + got, cap - 1 - got)) > 0) {
+		got += (size_t)n;
+		if (got < cap - 1 || cap >= max)
+			break;
+		bigger = realloc(buf, cap * 2);
+		if (!bigger)
+			break;
+		buf = bigger;
+		cap *= 2;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
 /* mkdir -p of a relative path under dirfd. */
 int vh_mkdirs_at(int dirfd, const char *rel)
 {

@@ -35,6 +35,7 @@ int vh_read_int_at(int dirfd, const char *rel, long long *out);
 int vh_write_at(int dirfd, const char *rel, const char *data);
 int vh_link_base_at(int dirfd, const char *rel, char *buf, size_t size);
 int vh_read_whole_at(int dirfd, const char *rel, char **out, size_t *len, size_t max);
+int vh_read_stream_at(int dirfd, const char *rel, char **out, size_t *len, size_t max);
 int vh_mkdirs_at(int dirfd, const char *rel);
 int vh_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 uint64_t vh_now_us(void);
@@ -137,7 +138,7 @@ struct vh_fn {
 	bool selected;
 	uint8_t action;
 	int line; /* policy line that selected it */
-	char reason[256];
+	char reason[640];
 	/* boot result */
 	char result[128];
 };
