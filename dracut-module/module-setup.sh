@@ -6,7 +6,7 @@
 # paths (tests); inside the image the paths are always the installed ones.
 # dracut sources this file into its bash, but it is written in POSIX sh (no local: the
 # variables it sets are prefixed _vfiohost_ so that they cannot clobber dracut's own).
-# shellcheck disable=SC2154 # moddir and hostonly are dracut's
+# shellcheck disable=SC2154 # moddir, hostonly and systemdsystemunitdir are dracut's
 
 # Where the host has the agent and the boot hook: `make install` rewrites this line for a
 # PREFIX other than /usr.
@@ -92,4 +92,10 @@ install() {
         dinfo "vfiohost: no policy $_vfiohost_conf: the image will bind nothing"
     fi
     inst_hook pre-udev 05 "$moddir/vfiohost-pre-udev.sh"
+    # Under systemd, drivers listed in modules-load.d are loaded in parallel with the
+    # pre-udev hook; make them wait for vfiohost.
+    if dracut_module_included systemd; then
+        inst_simple "$moddir/vfiohost-modules-load.conf" \
+            "$systemdsystemunitdir/systemd-modules-load.service.d/90-vfiohost.conf"
+    fi
 }

@@ -105,7 +105,9 @@ build_itools() {
 		RUNSIZE=10%
 		FSTYPE=auto
 	EOF
-	: >"$conf/modules"
+	# Native drivers forced as an admin would in /etc/initramfs-tools/modules: init loads
+	# them after init-top, so after vfiohost (and udev) whatever the script order.
+	printf '%s\n' bochs snd_hda_intel e1000e >"$conf/modules"
 	install -m 0755 "$REPO/initramfs-tools/hooks/vfiohost" "$conf/hooks/vfiohost"
 	# E2E_INIT_TOP_NAME: mutants.sh installs the script under another name.
 	install -m 0755 "$REPO/initramfs-tools/scripts/init-top/00-vfiohost" \
@@ -119,14 +121,17 @@ build_itools() {
 
 # build_dracut POLICY IMAGE LOG: a dracut image from a private copy of /usr/lib/dracut
 # (dracut has no option for an extra module folder) holding 90vfiohost and the
-# test-only 99vfiohost-e2e, with private --conf/--confdir, not host-only.
+# test-only 99vfiohost-e2e, with private --conf/--confdir, not host-only. The native
+# drivers are added (udev would load them) and 99vfiohost-e2e also lists bochs and
+# snd_hda_intel in modules-load.d (systemd-modules-load loads them at once).
 build_dracut() {
 	local policy=$1 img=$2 logf=$3 base=$OUT/dracut-base conf=$OUT/conf/dracut
 	rm -rf "$base" "$conf"
 	mkdir -p "$conf/conf.d"
 	cp -a /usr/lib/dracut "$base"
 	mkdir -p "$base/modules.d/90vfiohost"
-	install -m 0755 "$REPO"/dracut-module/* "$base/modules.d/90vfiohost/"
+	install -m 0755 "$REPO"/dracut-module/*.sh "$base/modules.d/90vfiohost/"
+	install -m 0644 "$REPO"/dracut-module/*.conf "$base/modules.d/90vfiohost/"
 	cp -a "$GUEST/dracut/99vfiohost-e2e" "$base/modules.d/"
 	: >"$conf/dracut.conf"
 	VFIOHOST_BIN=$AGENT VFIOHOST_CONF=$policy VFIOHOST_HOOK=$REPO/hook/vfiohost-boot \

@@ -22,6 +22,10 @@ install() {
     inst_simple "$E2E_GUEST/udev-mark" /usr/lib/vfiohost-e2e/udev-mark
     inst_simple "$E2E_GUEST/00-vfiohost-e2e.rules" "$udevrulesdir/00-vfiohost-e2e.rules"
     inst_simple "$moddir/vfiohost-e2e.service" "$systemdsystemunitdir/vfiohost-e2e.service"
+    # Like a package shipping /usr/lib/modules-load.d/gpu.conf: systemd-modules-load loads
+    # these native drivers early, in parallel with the pre-udev hook unless ordered.
+    mkdir -p "$initdir/etc/modules-load.d"
+    printf '%s\n' bochs snd_hda_intel >"$initdir/etc/modules-load.d/vfiohost-e2e.conf"
     mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"
     ln_r "$systemdsystemunitdir/vfiohost-e2e.service" \
         "$systemdsystemunitdir/sysinit.target.wants/vfiohost-e2e.service"
