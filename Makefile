@@ -36,7 +36,11 @@ AGENT_LIBS := $(shell pkg-config --libs libkmod 2>/dev/null || echo -lkmod)
 AGENT_DEPS :=
 endif
 
-all: $(BUILD)/vfiohost
+all: build-deps $(BUILD)/vfiohost
+
+# Installs (as root) or names (otherwise) the Debian packages the build needs.
+build-deps:
+	@sh tests/deps.sh build
 
 $(BUILD)/vfiohost: $(AGENT_SRCS) $(AGENT_HDRS) $(AGENT_DEPS)
 	@mkdir -p $(@D)
@@ -111,4 +115,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)/vfiohost $(BUILD)/dev $(BUILD)/tests
 
-.PHONY: all deps test demo bench fuzz format-check install uninstall clean
+.PHONY: all build-deps deps test demo bench fuzz format-check install uninstall clean
