@@ -6,7 +6,9 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 LIBDIR ?= $(PREFIX)/lib
 DATADIR ?= $(PREFIX)/share
-SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+# The agent always reads /etc/vfiohost.conf, and the generators look for their hooks
+# only in /usr/lib/dracut and /usr/share/initramfs-tools, whatever PREFIX is.
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 
 .DEFAULT_GOAL := all
@@ -83,8 +85,8 @@ fuzz:
 format-check:
 	clang-format --dry-run --Werror agent/*.c agent/*.h
 
-DRACUTDIR ?= $(LIBDIR)/dracut/modules.d/90vfiohost
-ITDIR ?= $(DATADIR)/initramfs-tools
+DRACUTDIR ?= /usr/lib/dracut/modules.d/90vfiohost
+ITDIR ?= /usr/share/initramfs-tools
 HOOKDIR ?= $(LIBDIR)/vfiohost
 # The generator hooks look for the agent and the boot hook under this prefix.
 SET_PREFIX := sed 's|^vfiohost_prefix=.*|vfiohost_prefix=$(PREFIX)|'
@@ -95,6 +97,7 @@ install: $(BUILD)/vfiohost
 	install -d $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(ITDIR)/hooks $(DESTDIR)$(ITDIR)/scripts/init-top
 	$(SET_PREFIX) dracut-module/module-setup.sh >$(DESTDIR)$(DRACUTDIR)/module-setup.sh
 	install -m 0755 dracut-module/vfiohost-pre-udev.sh $(DESTDIR)$(DRACUTDIR)/
+	install -m 0644 dracut-module/vfiohost-modules-load.conf $(DESTDIR)$(DRACUTDIR)/
 	chmod 0755 $(DESTDIR)$(DRACUTDIR)/module-setup.sh
 	$(SET_PREFIX) initramfs-tools/hooks/vfiohost >$(DESTDIR)$(ITDIR)/hooks/vfiohost
 	chmod 0755 $(DESTDIR)$(ITDIR)/hooks/vfiohost
@@ -108,6 +111,7 @@ install: $(BUILD)/vfiohost
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/vfiohost $(DESTDIR)$(HOOKDIR)/vfiohost-boot \
 		$(DESTDIR)$(DRACUTDIR)/module-setup.sh $(DESTDIR)$(DRACUTDIR)/vfiohost-pre-udev.sh \
+		$(DESTDIR)$(DRACUTDIR)/vfiohost-modules-load.conf \
 		$(DESTDIR)$(ITDIR)/hooks/vfiohost $(DESTDIR)$(ITDIR)/scripts/init-top/00-vfiohost \
 		$(DESTDIR)$(MANDIR)/man8/vfiohost.8 $(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5
 	-rmdir $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(HOOKDIR) 2>/dev/null

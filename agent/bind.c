@@ -205,15 +205,13 @@ struct bind_run {
 	const struct vh_root *r;
 	struct vh_log *lg;
 	uint64_t deadline_us;
-	int failed;
 };
 
 static void prepare_cb(struct vh_host *h, size_t first, size_t n, void *arg)
 {
 	struct bind_run *b = arg;
 
-	if (!prepare_group(h, first, n, b->lg, b->deadline_us))
-		b->failed++;
+	prepare_group(h, first, n, b->lg, b->deadline_us);
 }
 
 static void finish_cb(struct vh_host *h, size_t first, size_t n, void *arg)
@@ -223,20 +221,31 @@ static void finish_cb(struct vh_host *h, size_t first, size_t n, void *arg)
 	finish_group(h, first, n, b->r, b->lg, b->deadline_us);
 }
 
-int vh_bind_all(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		uint64_t deadline_us)
+/* Claims every function to bind: driver_override, and an unbind where a driver got there
+ * first. Cheap, so it comes before anything slow: from here on no native driver can take
+ * them, whatever happens to the rest of the boot. */
+void vh_bind_claim(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
+		   uint64_t deadline_us)
+{
+	struct bind_run b = {.r = r, .lg = lg, .deadline_us = deadline_us};
+
+	if (pl->count[VH_BIND] > 0)
+		each_bind_group(pl->host, prepare_cb, &b);
+}
+
+/* Loads vfio-pci, probes and verifies what vh_bind_claim() claimed. */
+int vh_bind_finish(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
+		   uint64_t deadline_us)
 {
 	struct bind_run b = {.r = r, .lg = lg, .deadline_us = deadline_us};
 	struct vh_host *h = pl->host;
 	int failed = 0;
 
-	if (pl->count[VH_BIND] == 0)
-		return 0;
-	each_bind_group(h, prepare_cb, &b);
-	if (vh_load_vfio_pci(r, pl->policy->options, lg, deadline_us) < 0)
+	if (pl->count[VH_BIND] > 0 && vh_load_vfio_pci(r, pl->policy->options, lg, deadline_us) < 0)
 		vh_log(lg, VH_WARNING,
 		       "probing anyway: vfio-pci may be built in under another name");
-	each_bind_group(h, finish_cb, &b);
+	if (pl->count[VH_BIND] > 0)
+		each_bind_group(h, finish_cb, &b);
 	for (size_t i = 0; i < h->nfn; i++) {
 		if (h->fn[i].action == VH_KEEP)
 			vh_fmt(h->fn[i].result, sizeof(h->fn[i].result), "already");

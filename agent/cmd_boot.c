@@ -6,7 +6,10 @@
 
 #include "context.h"
 
-enum { PH_DECIDE, PH_HUGEPAGES, PH_BIND, PH_TOTAL, PH_COUNT };
+enum { PH_DECIDE, PH_CLAIM, PH_HUGEPAGES, PH_BIND, PH_TOTAL, PH_COUNT };
+
+/* Hugepages may use this share of the deadline; the rest is kept for binding. */
+#define HUGEPAGE_SHARE 60
 
 struct boot {
 	struct vh_root logroot; /* for the log, open before the policy is read */
@@ -156,17 +159,24 @@ static void log_summary(struct boot *b)
 	    (unsigned long long)pl->hp.pages);
 }
 
+/* Claim first (microseconds, and it keeps native drivers away), then hugepages while memory
+ * is least fragmented, then load vfio-pci and bind. A slow reservation may use only part
+ * of the deadline, so binding always gets its turn. */
 static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 {
 	struct vh_plan *pl = &b->c.plan;
 	uint64_t t = vh_now_us();
+	uint64_t hp_deadline = t + (deadline_us - t) * HUGEPAGE_SHARE / 100;
 	int rc;
 
 	b->t[PH_DECIDE].us = t - t0;
-	vh_hugepages_reserve(pl, &b->c.root, &b->lg, deadline_us);
+	vh_bind_claim(pl, &b->c.root, &b->lg, deadline_us);
+	b->t[PH_CLAIM].us = vh_now_us() - t;
+	t = vh_now_us();
+	vh_hugepages_reserve(pl, &b->c.root, &b->lg, hp_deadline);
 	b->t[PH_HUGEPAGES].us = vh_now_us() - t;
 	t = vh_now_us();
-	rc = vh_bind_all(pl, &b->c.root, &b->lg, deadline_us);
+	rc = vh_bind_finish(pl, &b->c.root, &b->lg, deadline_us);
 	b->t[PH_BIND].us = vh_now_us() - t;
 	b->t[PH_TOTAL].us = vh_now_us() - t0;
 	log_summary(b);
@@ -212,7 +222,8 @@ static int boot_run(struct boot *b, const struct vh_opts *o, uint64_t t0)
 
 int vh_cmd_boot(const struct vh_opts *o)
 {
-	static const char *const names[PH_COUNT] = {"decide", "hugepages", "bind", "total"};
+	static const char *const names[PH_COUNT] = {"decide", "claim", "hugepages", "bind",
+						    "total"};
 	struct boot *b = calloc(1, sizeof(*b));
 	uint64_t t0 = vh_now_us();
 	char cmdline[4096] = "";

@@ -301,8 +301,10 @@ int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 			  uint64_t deadline_us);
-int vh_bind_all(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		uint64_t deadline_us);
+void vh_bind_claim(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
+		   uint64_t deadline_us);
+int vh_bind_finish(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
+		   uint64_t deadline_us);
 
 /* ---- run files (report.c) ---- */
 int vh_run_file_write(const struct vh_root *r, const char *name,

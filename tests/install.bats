@@ -15,6 +15,7 @@ inst() {
 	inst install PREFIX=/usr
 	for f in usr/sbin/vfiohost usr/lib/dracut/modules.d/90vfiohost/module-setup.sh \
 		usr/lib/dracut/modules.d/90vfiohost/vfiohost-pre-udev.sh \
+		usr/lib/dracut/modules.d/90vfiohost/vfiohost-modules-load.conf \
 		usr/share/initramfs-tools/hooks/vfiohost \
 		usr/share/initramfs-tools/scripts/init-top/00-vfiohost \
 		usr/lib/vfiohost/vfiohost-boot usr/share/man/man8/vfiohost.8 \
@@ -40,13 +41,14 @@ inst() {
 	assert_output "# the admin's"
 }
 
-@test "install with PREFIX=/usr/local points the generator hooks at that prefix" {
+@test "install with PREFIX=/usr/local: hooks where the generators look, pointing at /usr/local" {
 	inst install PREFIX=/usr/local
 	[ -x "$D/usr/local/sbin/vfiohost" ]
-	run grep -h '^vfiohost_prefix=' "$D/usr/local/lib/dracut/modules.d/90vfiohost/module-setup.sh" \
-		"$D/usr/local/share/initramfs-tools/hooks/vfiohost"
+	[ -x "$D/usr/local/lib/vfiohost/vfiohost-boot" ]
+	run grep -h '^vfiohost_prefix=' "$D/usr/lib/dracut/modules.d/90vfiohost/module-setup.sh" \
+		"$D/usr/share/initramfs-tools/hooks/vfiohost"
 	assert_output $'vfiohost_prefix=/usr/local\nvfiohost_prefix=/usr/local'
-	[ -f "$D/usr/local/etc/vfiohost.conf" ]
+	[ -f "$D/etc/vfiohost.conf" ]
 }
 
 @test "uninstall removes what install put, and keeps the policy" {

@@ -21,7 +21,7 @@ suite() {
 }
 
 suite unit "$BUILD/dev/unit"
-suite bats env VFIOHOST="$BUILD/vfiohost" bats --tap tests
+suite bats env VFIOHOST="$BUILD/vfiohost" bats --tap tests tests/e2e/hook.bats
 suite bats-asan env VFIOHOST="$BUILD/dev/vfiohost" bats --tap tests
 suite lint sh tests/lint.sh
 if [ -x tests/fuzz/run.sh ]; then
