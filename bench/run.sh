@@ -1,0 +1,38 @@
+#!/bin/bash
+# bench/run.sh BUILD: `make bench`. Builds the benchmark hosts (bench/genhosts.py, with
+# tests/mkhost) into BUILD/bench, then measures vfiohost against the shell way
+# (bench/measure.py): tables on stdout, BUILD/bench/results.csv and BUILD/bench/scaling.png.
+# Environment: BENCH_FULL=1 lifts the caps on the slow references; BENCH_CAP=S sets them.
+set -u
+build=${1:-build}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+start=$(date +%s)
+
+missing=
+for t in python3 busybox lspci lscpu strace valgrind gnuplot unshare bash sed; do
+	command -v "$t" >/dev/null || missing+=" $t"
+done
+if [ -n "$missing" ]; then
+	echo "bench: missing:$missing (sh tests/deps.sh bench)" >&2
+	exit 1
+fi
+if [ ! -x "$build/vfiohost" ]; then
+	echo "bench: no $build/vfiohost (make)" >&2
+	exit 1
+fi
+
+mkdir -p "$build/bench/out/tmp"
+# The peak-RSS helper: static and tiny, so that its own pages do not count (bench/maxrss.c).
+cc=musl-gcc
+command -v "$cc" >/dev/null || cc=cc
+"$cc" -static -Os -o "$build/bench/maxrss" "$here/maxrss.c" 2>/dev/null ||
+	cc -Os -o "$build/bench/maxrss" "$here/maxrss.c" || exit 1
+echo "bench: building the hosts into $build/bench (the first time takes a few minutes:"
+echo "       the 30,000-function tree holds ~800,000 files; later runs reuse it)"
+python3 "$here/genhosts.py" "$build/bench" | sed 's/^/  /' || exit 1
+echo "  hosts built in $(($(date +%s) - start)) s"
+echo
+TMPDIR=$PWD/$build/bench/out/tmp python3 "$here/measure.py" "$build" || exit 1
+echo
+echo "make bench took $(($(date +%s) - start)) s; table above, $build/bench/results.csv,"
+echo "plot: $build/bench/scaling.png"
