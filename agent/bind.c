@@ -24,14 +24,14 @@ static int do_write(void *arg)
 }
 
 /* A write that may block in a driver: done in a child, bounded by the deadline. */
-static int slow_write(int dirfd, const char *path, const char *value, uint64_t deadline_us)
+static int slow_write(int dirfd, const char *path, const char *value, const struct vh_deadline *dl)
 {
 	struct sysfs_write w = {.dirfd = dirfd};
 
 	if (vh_fmt(w.path, sizeof(w.path), "%s", path) < 0 ||
 	    vh_fmt(w.value, sizeof(w.value), "%s", value) < 0)
 		return -ENAMETOOLONG;
-	return vh_child_run(do_write, &w, deadline_us);
+	return vh_child_run(do_write, &w, dl);
 }
 
 static const char *why(int rc)
@@ -49,7 +49,8 @@ static void fail(struct vh_fn *fn, struct vh_log *lg, const char *step, int rc)
 }
 
 /* Sets driver_override and takes the function from a driver that holds it. */
-static int prepare(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg, uint64_t deadline_us)
+static int prepare(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg,
+		   const struct vh_deadline *dl)
 {
 	char path[64], label[64];
 	int rc;
@@ -67,7 +68,7 @@ static int prepare(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg, uint6
 	vh_log(lg, VH_WARNING, "%s: %s got there first: unbinding it (fallback path)", label,
 	       fn->driver);
 	vh_fmt(path, sizeof(path), "%s/driver/unbind", fn->bdf);
-	rc = slow_write(h->devfd, path, fn->bdf, deadline_us);
+	rc = slow_write(h->devfd, path, fn->bdf, dl);
 	if (rc < 0)
 		fail(fn, lg, "unbinding from its driver", rc);
 	return rc;
@@ -75,7 +76,7 @@ static int prepare(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg, uint6
 
 /* Undoes prepare() for a group that cannot be bound whole: native drivers take it back. */
 static void roll_back(struct vh_host *h, size_t first, size_t n, const struct vh_fn *culprit,
-		      struct vh_log *lg, uint64_t deadline_us)
+		      struct vh_log *lg, const struct vh_deadline *dl)
 {
 	for (size_t k = 0; k < n; k++) {
 		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
@@ -84,7 +85,7 @@ static void roll_back(struct vh_host *h, size_t first, size_t n, const struct vh
 			continue;
 		vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
 		vh_write_at(h->devfd, path, "\n");
-		slow_write(h->devfd, "../drivers_probe", fn->bdf, deadline_us);
+		slow_write(h->devfd, "../drivers_probe", fn->bdf, dl);
 		if (fn != culprit)
 			vh_fmt(fn->result, sizeof(fn->result),
 			       "failed: group %d rolled back (%s failed)", fn->group, culprit->bdf);
@@ -94,12 +95,12 @@ static void roll_back(struct vh_host *h, size_t first, size_t n, const struct vh
 
 /* Returns false when the group had to be rolled back. */
 static bool prepare_group(struct vh_host *h, size_t first, size_t n, struct vh_log *lg,
-			  uint64_t deadline_us)
+			  const struct vh_deadline *dl)
 {
 	for (size_t k = 0; k < n; k++) {
 		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
-		if (fn->action == VH_BIND && prepare(h, fn, lg, deadline_us) < 0) {
-			roll_back(h, first, n, fn, lg, deadline_us);
+		if (fn->action == VH_BIND && prepare(h, fn, lg, dl) < 0) {
+			roll_back(h, first, n, fn, lg, dl);
 			return false;
 		}
 	}
@@ -109,7 +110,7 @@ static bool prepare_group(struct vh_host *h, size_t first, size_t n, struct vh_l
 /* Asks the kernel to probe, then trusts only the driver link: a write to drivers_probe
  * succeeds even when no driver takes the device. */
 static bool probe_and_verify(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg,
-			     uint64_t deadline_us)
+			     const struct vh_deadline *dl)
 {
 	char path[64], drv[64], label[64];
 	int rc;
@@ -117,7 +118,7 @@ static bool probe_and_verify(struct vh_host *h, struct vh_fn *fn, struct vh_log 
 	vh_fn_label(fn, label, sizeof(label));
 	vh_fmt(path, sizeof(path), "%s/driver", fn->bdf);
 	if (vh_link_base_at(h->devfd, path, drv, sizeof(drv)) < 0 || strcmp(drv, "vfio-pci") != 0) {
-		rc = slow_write(h->devfd, "../drivers_probe", fn->bdf, deadline_us);
+		rc = slow_write(h->devfd, "../drivers_probe", fn->bdf, dl);
 		if (rc < 0) {
 			fail(fn, lg, "writing drivers_probe", rc);
 			return false;
@@ -135,14 +136,14 @@ static bool probe_and_verify(struct vh_host *h, struct vh_fn *fn, struct vh_log 
 }
 
 /* The group's device node appears once vfio-pci holds the whole group. */
-static bool wait_group_node(const struct vh_root *r, int group, uint64_t deadline_us)
+static bool wait_group_node(const struct vh_root *r, int group, const struct vh_deadline *dl)
 {
 	char path[48];
 	uint64_t until = vh_now_us() + VFIO_DEV_WAIT_US;
 	struct stat st;
 
-	if (until > deadline_us)
-		until = deadline_us;
+	if (until > dl->end_us)
+		until = dl->end_us;
 	vh_fmt(path, sizeof(path), "dev/vfio/%d", group);
 	while (fstatat(r->fd, path, &st, 0) < 0) {
 		if (vh_now_us() >= until)
@@ -153,7 +154,7 @@ static bool wait_group_node(const struct vh_root *r, int group, uint64_t deadlin
 }
 
 static void finish_group(struct vh_host *h, size_t first, size_t n, const struct vh_root *r,
-			 struct vh_log *lg, uint64_t deadline_us)
+			 struct vh_log *lg, const struct vh_deadline *dl)
 {
 	int group = h->bygroup[first].group, ok = 0, bad = 0;
 	bool node;
@@ -162,14 +163,14 @@ static void finish_group(struct vh_host *h, size_t first, size_t n, const struct
 		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
 		if (fn->action != VH_BIND || fn->result[0])
 			continue;
-		if (probe_and_verify(h, fn, lg, deadline_us))
+		if (probe_and_verify(h, fn, lg, dl))
 			ok++;
 		else
 			bad++;
 	}
 	if (ok == 0)
 		return;
-	node = bad == 0 && wait_group_node(r, group, deadline_us);
+	node = bad == 0 && wait_group_node(r, group, dl);
 	for (size_t k = 0; k < n; k++) {
 		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
 		char label[64];
@@ -204,30 +205,30 @@ static void each_bind_group(struct vh_host *h, void (*fn)(struct vh_host *, size
 struct bind_run {
 	const struct vh_root *r;
 	struct vh_log *lg;
-	uint64_t deadline_us;
+	const struct vh_deadline *dl;
 };
 
 static void prepare_cb(struct vh_host *h, size_t first, size_t n, void *arg)
 {
 	struct bind_run *b = arg;
 
-	prepare_group(h, first, n, b->lg, b->deadline_us);
+	prepare_group(h, first, n, b->lg, b->dl);
 }
 
 static void finish_cb(struct vh_host *h, size_t first, size_t n, void *arg)
 {
 	struct bind_run *b = arg;
 
-	finish_group(h, first, n, b->r, b->lg, b->deadline_us);
+	finish_group(h, first, n, b->r, b->lg, b->dl);
 }
 
 /* Claims every function to bind: driver_override, and an unbind where a driver got there
  * first. Cheap, so it comes before anything slow: from here on no native driver can take
  * them, whatever happens to the rest of the boot. */
 void vh_bind_claim(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		   uint64_t deadline_us)
+		   const struct vh_deadline *dl)
 {
-	struct bind_run b = {.r = r, .lg = lg, .deadline_us = deadline_us};
+	struct bind_run b = {.r = r, .lg = lg, .dl = dl};
 
 	if (pl->count[VH_BIND] > 0)
 		each_bind_group(pl->host, prepare_cb, &b);
@@ -235,13 +236,13 @@ void vh_bind_claim(struct vh_plan *pl, const struct vh_root *r, struct vh_log *l
 
 /* Loads vfio-pci, probes and verifies what vh_bind_claim() claimed. */
 int vh_bind_finish(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		   uint64_t deadline_us)
+		   const struct vh_deadline *dl)
 {
-	struct bind_run b = {.r = r, .lg = lg, .deadline_us = deadline_us};
+	struct bind_run b = {.r = r, .lg = lg, .dl = dl};
 	struct vh_host *h = pl->host;
 	int failed = 0;
 
-	if (pl->count[VH_BIND] > 0 && vh_load_vfio_pci(r, pl->policy->options, lg, deadline_us) < 0)
+	if (pl->count[VH_BIND] > 0 && vh_load_vfio_pci(r, pl->policy->options, lg, dl) < 0)
 		vh_log(lg, VH_WARNING,
 		       "probing anyway: vfio-pci may be built in under another name");
 	if (pl->count[VH_BIND] > 0)

@@ -9,17 +9,18 @@
 
 #include "vfiohost.h"
 
-/* Returns fn's result (0 or -errno), -ETIMEDOUT if it did not finish by deadline_us. */
-int vh_child_run(int (*fn)(void *), void *arg, uint64_t deadline_us)
+/* Returns fn's result (0 or -errno), -ETIMEDOUT if it did not finish within its step or by
+ * the end of the deadline. */
+int vh_child_run(int (*fn)(void *), void *arg, const struct vh_deadline *dl)
 {
 	int pfd[2], rc = -ECHILD;
 	struct pollfd p;
-	uint64_t now;
+	uint64_t now = vh_now_us(), deadline_us;
 	pid_t pid;
 
-	now = vh_now_us();
-	if (now >= deadline_us)
+	if (now >= dl->end_us)
 		return -ETIMEDOUT;
+	deadline_us = now + dl->step_us < dl->end_us ? now + dl->step_us : dl->end_us;
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
 	fflush(NULL);

@@ -10,6 +10,8 @@ enum { PH_DECIDE, PH_CLAIM, PH_HUGEPAGES, PH_BIND, PH_TOTAL, PH_COUNT };
 
 /* Hugepages may use this share of the deadline; the rest is kept for binding. */
 #define HUGEPAGE_SHARE 60
+/* One blocking write may take this share of the deadline before it is abandoned. */
+#define STEP_SHARE 25
 
 struct boot {
 	struct vh_root logroot; /* for the log, open before the policy is read */
@@ -69,6 +71,8 @@ static void log_errtext(struct boot *b, int level)
 {
 	for (const char *s = b->errtext; s && *s;) {
 		size_t len = strcspn(s, "\n");
+		if (strncmp(s, "vfiohost: ", 10) == 0 && len >= 10) /* the log names us already */
+			s += 10, len -= 10;
 		vh_log(&b->lg, level, "%.*s", (int)len, s);
 		s += len + (s[len] == '\n');
 	}
@@ -165,23 +169,24 @@ static void log_summary(struct boot *b)
 static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 {
 	struct vh_plan *pl = &b->c.plan;
-	uint64_t t = vh_now_us();
-	uint64_t hp_deadline = t + (deadline_us - t) * HUGEPAGE_SHARE / 100;
+	uint64_t t = vh_now_us(), left = deadline_us > t ? deadline_us - t : 0;
+	struct vh_deadline dl = {deadline_us, left * STEP_SHARE / 100};
+	struct vh_deadline hp = {t + left * HUGEPAGE_SHARE / 100, left * HUGEPAGE_SHARE / 100};
 	int rc;
 
 	b->t[PH_DECIDE].us = t - t0;
-	vh_bind_claim(pl, &b->c.root, &b->lg, deadline_us);
+	vh_bind_claim(pl, &b->c.root, &b->lg, &dl);
 	b->t[PH_CLAIM].us = vh_now_us() - t;
 	t = vh_now_us();
-	vh_hugepages_reserve(pl, &b->c.root, &b->lg, hp_deadline);
+	vh_hugepages_reserve(pl, &b->c.root, &b->lg, &hp);
 	b->t[PH_HUGEPAGES].us = vh_now_us() - t;
 	t = vh_now_us();
-	rc = vh_bind_finish(pl, &b->c.root, &b->lg, deadline_us);
+	rc = vh_bind_finish(pl, &b->c.root, &b->lg, &dl);
 	b->t[PH_BIND].us = vh_now_us() - t;
 	b->t[PH_TOTAL].us = vh_now_us() - t0;
 	log_summary(b);
 	write_report(b, true);
-	return rc < 0 || pl->warn.n ? 1 : 0;
+	return rc < 0 ? 1 : 0; /* warnings are in the log and the report; 1 is for failures */
 }
 
 static int boot_run(struct boot *b, const struct vh_opts *o, uint64_t t0)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "vfiohost.h"
 
@@ -100,7 +101,7 @@ static void select_functions(struct vh_plan *pl)
 	struct vh_host *h = pl->host;
 
 	for (size_t i = 0; i < h->nfn; i++)
-		for (int s = 0; s < p->nbind; s++)
+		for (int s = 0; s < p->nbind && !h->fn[i].unreadable; s++)
 			if (vh_selector_match(&p->bind[s], &h->fn[i])) {
 				h->fn[i].selected = true;
 				h->fn[i].line = p->bind[s].line;
@@ -115,7 +116,8 @@ static void select_functions(struct vh_plan *pl)
 			continue; /* a companion's slot is its binder's: nothing new */
 		slot_range(h, i, &lo, &hi);
 		for (size_t j = lo; j < hi; j++) {
-			if (h->fn[j].selected || !companion_class(h->fn[j].class))
+			if (h->fn[j].selected || h->fn[j].unreadable ||
+			    !companion_class(h->fn[j].class))
 				continue;
 			h->fn[j].selected = true;
 			h->fn[j].line = h->fn[i].line;
@@ -295,7 +297,24 @@ static void judge_group(struct vh_plan *pl, size_t first, size_t n)
 }
 
 /* Steps 4 and 5: the IOMMU must be on, and each group wholly selected or bridges. */
-static void check_isolation(struct vh_plan *pl)
+/* A group that the iommu_group links name must exist (a dangling link is no group). */
+static bool group_exists(const struct vh_root *r, int group)
+{
+	char path[64];
+	struct stat st;
+
+	vh_fmt(path, sizeof(path), "sys/kernel/iommu_groups/%d", group);
+	return fstatat(r->fd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void refuse_pending(struct vh_host *h, size_t first, size_t n, const char *why)
+{
+	for (size_t k = 0; k < n; k++)
+		if (pending(&h->fn[h->bygroup[first + k].idx]))
+			set(&h->fn[h->bygroup[first + k].idx], VH_REFUSE, "%s", why);
+}
+
+static void check_isolation(struct vh_plan *pl, const struct vh_root *r)
 {
 	struct vh_host *h = pl->host;
 	size_t i = 0;
@@ -317,7 +336,11 @@ static void check_isolation(struct vh_plan *pl)
 			else if (group < 0)
 				set(fn, VH_REFUSE, "it has no IOMMU group");
 		}
-		if (any && group >= 0 && h->iommu_active)
+		if (any && group >= 0 && h->iommu_active && !group_exists(r, group))
+			refuse_pending(
+			    h, i, n,
+			    "its iommu_group link names a group that /sys/kernel/iommu_groups does not hold");
+		else if (any && group >= 0 && h->iommu_active)
 			judge_group(pl, i, n);
 		i += n;
 	}
@@ -355,7 +378,7 @@ void vh_decide(struct vh_plan *pl, const struct vh_root *r)
 	for (size_t i = 0; i < pl->host->nfn; i++)
 		if (pl->host->fn[i].selected)
 			vh_pci_detail(pl->host, &pl->host->fn[i]);
-	check_isolation(pl);
+	check_isolation(pl, r);
 	finish(pl);
 	vh_hugepages_plan(pl, r);
 }

@@ -173,6 +173,6 @@ void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r)
 			    "%llu hugepages asked, but the budget is %llu: capped to %llu",
 			    (unsigned long long)hp->requested, (unsigned long long)hp->budget,
 			    (unsigned long long)hp->budget);
-	if (pl->host->nnodes > 1)
+	if (pl->host->nnodes > 1 && hp->memtotal_kib > 0)
 		split_nodes(pl);
 }

@@ -56,7 +56,7 @@ static int insert_vfio_pci(void *arg)
 }
 
 int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log *lg,
-		     uint64_t deadline_us)
+		     const struct vh_deadline *dl)
 {
 	struct load ld = {.options = options, .lg = lg};
 	struct stat st;
@@ -71,7 +71,7 @@ int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log
 		       options[0] ? " with " : "", options, r->path);
 		return 0;
 	}
-	rc = vh_child_run(insert_vfio_pci, &ld, deadline_us);
+	rc = vh_child_run(insert_vfio_pci, &ld, dl);
 	if (rc == 0)
 		vh_log(lg, VH_INFO, "loaded vfio-pci with libkmod%s%s", options[0] ? " with " : "",
 		       options);

@@ -126,10 +126,13 @@ static int walk_devices(struct vh_host *h, size_t cap, FILE *errf)
 			close(fd);
 		return -errno;
 	}
-	errno = 0;
-	while ((e = readdir(d)) && h->nfn < cap) {
+	for (;;) {
 		struct vh_fn *fn = &h->fn[h->nfn];
 
+		errno = 0;
+		e = h->nfn < cap ? readdir(d) : NULL;
+		if (!e)
+			break;
 		if (e->d_name[0] == '.')
 			continue;
 		memset(fn, 0, sizeof(*fn));
@@ -140,15 +143,20 @@ static int walk_devices(struct vh_host *h, size_t cap, FILE *errf)
 		}
 		rc = read_uevent(h->devfd, fn);
 		if (rc < 0) {
-			fprintf(errf, "vfiohost: ignoring %s: cannot read its uevent: %s\n",
-				fn->bdf, strerror(-rc));
-			continue;
+			/* Kept, never selected: a device we cannot read still blocks its group. */
+			fprintf(
+			    errf,
+			    "vfiohost: %s: cannot read its uevent (%s): an unknown device, never taken, and its IOMMU group is not isolated\n",
+			    fn->bdf, strerror(-rc));
+			fn->unreadable = true;
+			fn->vendor = fn->device = 0xffff;
+			fn->class = 0xffffff;
+			fn->driver[0] = '\0';
 		}
 		read_group(h->devfd, fn);
 		fn->numa = -1;
 		fn->boot_vga = -1;
 		h->nfn++;
-		errno = 0;
 	}
 	rc = errno ? -errno : 0;
 	closedir(d);

@@ -21,7 +21,7 @@ static int write_count(void *arg)
 
 /* Sets one nr_hugepages file to want (never lowering it); returns what it holds after. */
 static uint64_t reserve_one(const struct vh_root *r, const char *path, uint64_t want,
-			    struct vh_log *lg, uint64_t deadline_us)
+			    struct vh_log *lg, const struct vh_deadline *dl)
 {
 	struct count_write w = {.rootfd = r->fd, .path = path};
 	long long now = 0;
@@ -37,7 +37,7 @@ static uint64_t reserve_one(const struct vh_root *r, const char *path, uint64_t 
 		return (uint64_t)now;
 	}
 	vh_fmt(w.value, sizeof(w.value), "%llu", (unsigned long long)want);
-	rc = vh_child_run(write_count, &w, deadline_us);
+	rc = vh_child_run(write_count, &w, dl);
 	if (rc < 0)
 		vh_log(lg, VH_ERR, "writing %s to /%s failed: %s", w.value, path,
 		       rc == -ETIMEDOUT ? "still running at the deadline" : strerror(-rc));
@@ -60,7 +60,7 @@ static void note_shortfall(struct vh_plan *pl, struct vh_log *lg, const char *wh
 }
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-			  uint64_t deadline_us)
+			  const struct vh_deadline *dl)
 {
 	struct vh_hp_plan *hp = &pl->hp;
 	unsigned long long size = (unsigned long long)hp->size_kib;
@@ -71,7 +71,7 @@ void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh
 	if (hp->nnodes == 0) {
 		vh_fmt(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages",
 		       size);
-		hp->got = reserve_one(r, path, hp->pages, lg, deadline_us);
+		hp->got = reserve_one(r, path, hp->pages, lg, dl);
 		note_shortfall(pl, lg, "", hp->pages, hp->got);
 		return;
 	}
@@ -82,7 +82,7 @@ void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh
 		       "sys/devices/system/node/node%d/hugepages/hugepages-%llukB/nr_hugepages",
 		       n->node, size);
 		vh_fmt(where, sizeof(where), " on node %d", n->node);
-		n->got = reserve_one(r, path, n->pages, lg, deadline_us);
+		n->got = reserve_one(r, path, n->pages, lg, dl);
 		hp->got += n->got;
 		note_shortfall(pl, lg, where, n->pages, n->got);
 	}

@@ -126,8 +126,9 @@ struct vh_fn {
 	uint32_t domain;
 	uint8_t bus, slot, func;
 	uint16_t vendor, device;
-	uint32_t class; /* 24-bit */
-	int group;	/* -1: none */
+	uint32_t class;	 /* 24-bit */
+	int group;	 /* -1: none */
+	bool unreadable; /* its uevent could not be read: never selected */
 	char driver[32];
 	/* read only for functions that matter (pci_fn_detail) */
 	bool detailed;
@@ -295,16 +296,23 @@ void vh_log(struct vh_log *lg, int level, const char *fmt, ...)
 void vh_log_close(struct vh_log *lg);
 
 /* ---- acting (child.c, modload.c) ---- */
-int vh_child_run(int (*fn)(void *), void *arg, uint64_t deadline_us);
+/* When blocking steps must give up: each step may take at most step_us, and all of them
+ * together end by end_us, so one hung driver cannot starve the other groups. */
+struct vh_deadline {
+	uint64_t end_us;
+	uint64_t step_us;
+};
+
+int vh_child_run(int (*fn)(void *), void *arg, const struct vh_deadline *dl);
 int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log *lg,
-		     uint64_t deadline_us);
+		     const struct vh_deadline *dl);
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-			  uint64_t deadline_us);
+			  const struct vh_deadline *dl);
 void vh_bind_claim(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		   uint64_t deadline_us);
+		   const struct vh_deadline *dl);
 int vh_bind_finish(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		   uint64_t deadline_us);
+		   const struct vh_deadline *dl);
 
 /* ---- run files (report.c) ---- */
 int vh_run_file_write(const struct vh_root *r, const char *name,

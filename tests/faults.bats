@@ -202,14 +202,14 @@ boot_timed() {
 
 # ---------------------------------------------------------------- bad hosts
 
-@test "a function with no uevent file is left out and named; the rest is bound" {
+@test "a function with no uevent file is named and never taken; the rest is bound" {
 	mkhost_faults
 	rm "$ROOT/$(dev_rel 0000:04:00.0)/uevent"
 	fk_start
 	vh_run --deadline 5 boot
 	assert_success
 	run kmsg_vh
-	assert_line --regexp "ignoring 0000:04:00.0: cannot read its uevent: No such file"
+	assert_line --regexp "0000:04:00.0: cannot read its uevent \\(No such file.*never taken"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
@@ -231,18 +231,18 @@ boot_timed() {
 	refute_output --regexp 'Sanitizer|runtime error:'
 	assert_success
 	run kmsg_vh
-	assert_line --regexp "0000:04:00.0: cannot read its uevent: Permission denied"
+	assert_line --regexp "0000:04:00.0: cannot read its uevent \\(Permission denied\\)"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
-@test "garbage in PCI_CLASS of a uevent: that function is named and left out; the rest is bound" {
+@test "garbage in PCI_CLASS of a uevent: that function is named and never taken; the rest is bound" {
 	mkhost_faults
 	sed -i 's/^PCI_CLASS=.*/PCI_CLASS=zz\x01/' "$ROOT/$(dev_rel 0000:04:00.0)/uevent"
 	fk_start
 	vh_run --deadline 5 boot
 	assert_success
 	run kmsg_vh
-	assert_line --regexp "ignoring 0000:04:00.0: cannot read its uevent"
+	assert_line --regexp "0000:04:00.0: cannot read its uevent \\(.*never taken"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
@@ -253,7 +253,7 @@ boot_timed() {
 	vh_run --deadline 5 boot
 	assert_success
 	run kmsg_vh
-	assert_line --regexp "ignoring 0000:04:00.0: cannot read its uevent"
+	assert_line --regexp "0000:04:00.0: cannot read its uevent \\(.*never taken"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
@@ -290,7 +290,7 @@ boot_timed() {
 	vh_run --deadline 5 boot
 	assert_success
 	run kmsg_vh
-	assert_line --partial "ignoring 0000:04:00.0"
+	assert_line --partial "0000:04:00.0: cannot read its uevent"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
@@ -302,7 +302,7 @@ boot_timed() {
 	assert_success
 	run kmsg_vh
 	# strerror(ELOOP): "Too many levels of symbolic links" (glibc), "Symbolic link loop" (musl)
-	assert_line --regexp "ignoring 0000:05:00.0: .*(Too many levels of symbolic links|Symbolic link loop)"
+	assert_line --regexp "0000:05:00.0: cannot read its uevent \\((Too many levels of symbolic links|Symbolic link loop)"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
@@ -324,7 +324,7 @@ boot_timed() {
 	sed -i '/^MemTotal:/d' "$ROOT/proc/meminfo"
 	fk_start
 	vh_run --deadline 5 boot
-	assert_failure 1
+	assert_success # a warning, not a failure: boot's exit 1 is for failures (SPEC section 2)
 	[ "$(cat "$ROOT/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages")" = 0 ]
 	run kmsg_vh
 	assert_line --partial "no MemTotal in /proc/meminfo"
@@ -337,7 +337,7 @@ boot_timed() {
 	sed -i '/^MemTotal:/d' "$ROOT/proc/meminfo"
 	fk_start
 	vh_run --deadline 5 boot
-	assert_failure 1
+	assert_success # a warning, not a failure: boot's exit 1 is for failures (SPEC section 2)
 	for n in 0 1; do
 		[ "$(cat "$ROOT/sys/devices/system/node/node$n/hugepages/hugepages-1048576kB/nr_hugepages")" = 0 ]
 	done

@@ -6,6 +6,7 @@ load '/usr/lib/bats/bats-assert/load'
 TESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(dirname "$TESTS_DIR")"
 VFIOHOST="${VFIOHOST:-$REPO_DIR/build/vfiohost}"
+case "$VFIOHOST" in /*) ;; *) VFIOHOST="$PWD/$VFIOHOST" ;; esac # tests may cd
 TOPOLOGIES="${TOPOLOGIES:-$REPO_DIR/../shared/topologies}"
 
 # mkhost NAME|PATH: builds tests/hosts/NAME.host (or a path) into $ROOT.

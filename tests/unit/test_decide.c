@@ -46,7 +46,7 @@ static void setup(const char *policy)
 	fx.host.devfd = -1;
 	fx.host.iommu_active = true;
 	fx.host.ngroups = 10;
-	fx.root.fd = -1;
+	fx.root.fd = tap_groups_root();
 	fx.root.path = "(memory)";
 	vh_policy_init(&fx.pol, "/etc/vfiohost.conf");
 	if (vh_policy_parse(&fx.pol, policy, strlen(policy), stdout) != 0)
