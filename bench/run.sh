@@ -21,6 +21,8 @@ if [ ! -x "$build/vfiohost" ]; then
 	exit 1
 fi
 
+# out/tmp holds the temporary folders of seed-run.sh; a capped (killed) run leaves its own.
+rm -rf "$build/bench/out/tmp"
 mkdir -p "$build/bench/out/tmp"
 # The peak-RSS helper: static and tiny, so that its own pages do not count (bench/maxrss.c).
 cc=musl-gcc
