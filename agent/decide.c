@@ -172,27 +172,30 @@ static const char *framebuffer_in(const char *line, const uint64_t *start, const
 }
 
 /* Does the function hold the firmware framebuffer listed in /proc/iomem? */
-static bool holds_framebuffer(const struct vh_host *h, const struct vh_fn *fn,
-			      const struct vh_root *r, char *name, size_t size)
+static bool holds_framebuffer(struct vh_host *h, const struct vh_fn *fn, const struct vh_root *r,
+			      char *name, size_t size)
 {
 	uint64_t start[16], end[16];
 	const char *fb = NULL;
-	char *text;
 	size_t len;
-	int n = vh_pci_resources(h, fn, start, end, 16);
+	int n;
 
-	if (n == 0 || vh_read_stream_at(r->fd, "proc/iomem", &text, &len, 16u << 20) < 0)
+	if (!h->iomem_read) { /* once per run: a large host has a long /proc/iomem */
+		h->iomem_read = true;
+		if (vh_read_stream_at(r->fd, "proc/iomem", &h->iomem, &len, 16u << 20) < 0)
+			h->iomem = NULL;
+	}
+	if (!h->iomem || !(n = vh_pci_resources(h, fn, start, end, 16)))
 		return false;
-	for (char *line = text; line && *line && !fb;
+	for (const char *line = h->iomem; line && *line && !fb;
 	     line = strchr(line, '\n'), line = line ? line + 1 : NULL)
 		fb = framebuffer_in(line, start, end, n);
 	if (fb)
 		vh_fmt(name, size, "%s", fb);
-	free(text);
 	return fb != NULL;
 }
 
-bool vh_boot_display(const struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
+bool vh_boot_display(struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
 		     size_t size)
 {
 	char fb[32];

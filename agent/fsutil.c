@@ -79,6 +79,23 @@ ssize_t vh_read_at(int dirfd, const char *rel, char *buf, size_t size)
 	return n;
 }
 
+/* A sysfs attribute gives all it has in one read: no second read to see the end. */
+ssize_t vh_read_attr_at(int dirfd, const char *rel, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n;
+}
+
 /* Reads a one-line attribute, without its trailing newline. */
 int vh_read_str_at(int dirfd, const char *rel, char *buf, size_t size)
 {

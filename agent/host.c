@@ -205,6 +205,7 @@ void vh_host_free(struct vh_host *h)
 {
 	free(h->fn);
 	free(h->bygroup);
+	free(h->iomem);
 	if (h->devfd >= 0)
 		close(h->devfd);
 	memset(h, 0, sizeof(*h));

@@ -47,7 +47,7 @@ static int read_uevent(int devfd, struct vh_fn *fn)
 	ssize_t n;
 
 	vh_fmt(path, sizeof(path), "%s/uevent", fn->bdf);
-	n = vh_read_at(devfd, path, buf, sizeof(buf) - 1);
+	n = vh_read_attr_at(devfd, path, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return (int)n;
 	buf[n] = '\0';
@@ -88,9 +88,42 @@ static void read_group(int devfd, struct vh_fn *fn)
 		fn->group = (int)g;
 }
 
-static int cmp_fn(const void *a, const void *b)
+struct sort_key {
+	uint64_t addr; /* domain, bus, slot, function packed in address order */
+	size_t idx;
+};
+
+static int cmp_key(const void *a, const void *b)
 {
-	return strcmp(((const struct vh_fn *)a)->bdf, ((const struct vh_fn *)b)->bdf);
+	uint64_t x = ((const struct sort_key *)a)->addr, y = ((const struct sort_key *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts the functions by address: small keys are sorted, then the records moved once. */
+static int sort_functions(struct vh_host *h)
+{
+	struct sort_key *k = malloc((h->nfn ? h->nfn : 1) * sizeof(*k));
+	struct vh_fn *sorted = malloc((h->nfn ? h->nfn : 1) * sizeof(*sorted));
+
+	if (!k || !sorted) {
+		free(k);
+		free(sorted);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < h->nfn; i++) {
+		const struct vh_fn *f = &h->fn[i];
+		k[i].addr =
+		    (uint64_t)f->domain << 16 | (uint64_t)f->bus << 8 | f->slot << 3 | f->func;
+		k[i].idx = i;
+	}
+	qsort(k, h->nfn, sizeof(*k), cmp_key);
+	for (size_t i = 0; i < h->nfn; i++)
+		sorted[i] = h->fn[k[i].idx];
+	free(k);
+	free(h->fn);
+	h->fn = sorted;
+	return 0;
 }
 
 static int count_entries(int devfd, size_t *n)
@@ -187,8 +220,7 @@ int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf)
 	rc = walk_devices(h, cap, errf);
 	if (rc < 0)
 		fprintf(errf, "vfiohost: reading %s: %s\n", DEVICES, strerror(-rc));
-	qsort(h->fn, h->nfn, sizeof(*h->fn), cmp_fn);
-	return 0;
+	return sort_functions(h);
 }
 
 /* The attributes only selected functions need: numa_node, boot_vga, driver_override. */

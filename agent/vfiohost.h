@@ -30,6 +30,7 @@ int vh_root_open(struct vh_root *r, const char *path);
 void vh_root_close(struct vh_root *r);
 /* Paths below are relative to a directory fd (no leading slash). */
 ssize_t vh_read_at(int dirfd, const char *rel, char *buf, size_t size);
+ssize_t vh_read_attr_at(int dirfd, const char *rel, char *buf, size_t size);
 int vh_read_str_at(int dirfd, const char *rel, char *buf, size_t size);
 int vh_read_int_at(int dirfd, const char *rel, long long *out);
 int vh_write_at(int dirfd, const char *rel, const char *data);
@@ -160,7 +161,9 @@ struct vh_host {
 	int node_id[VH_MAX_NODES];
 	uint64_t node_mem_kib[VH_MAX_NODES];
 	char cmdline[4096];
-	int devfd; /* sys/bus/pci/devices, owned */
+	int devfd;   /* sys/bus/pci/devices, owned */
+	char *iomem; /* /proc/iomem, read once when first needed, owned */
+	bool iomem_read;
 };
 
 int vh_host_discover(struct vh_host *h, const struct vh_root *r, FILE *errf);
@@ -242,7 +245,7 @@ struct vh_plan {
 void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host *h);
 int vh_plan_cmdline(struct vh_plan *pl, FILE *errf);
 void vh_decide(struct vh_plan *pl, const struct vh_root *r);
-bool vh_boot_display(const struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
+bool vh_boot_display(struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
 		     size_t size);
 uint64_t vh_keep_free_auto(uint64_t memtotal_kib, unsigned displays);
 uint64_t vh_budget(uint64_t memtotal_kib, uint64_t keep_free_kib, uint64_t size_kib);
