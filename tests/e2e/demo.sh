@@ -16,6 +16,8 @@ describe() { # describe BDF CLASS: what the function stands for in the demo VM
 	"$PAIR2_HDA") echo "GPU 2 HDMI audio" ;;
 	"$NIC_VGA") echo "GPU 3 (VGA), group with NIC" ;;
 	"$NIC_NIC") echo "NIC in GPU 3's group" ;;
+	"$SLOTNIC_VGA") echo "GPU 4 (VGA), slot with NIC" ;;
+	"$SLOTNIC_NIC") echo "NIC in GPU 4's slot" ;;
 	*)
 		case $2 in
 		0600*) echo "host bridge" ;;

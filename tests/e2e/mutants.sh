@@ -5,7 +5,7 @@
 # (three more builds and boots, about 2-3 minutes).
 #   after-udev     the init-top script is named "vfiohost", which tsort puts after udev
 #   no-companions  the policy says companions = no: the HDMI audio is left behind
-#   isolation-warn the policy says isolation = warn: the NIC's group is taken
+#   isolation-warn the policy says isolation = warn: the NIC groups are taken
 set -u
 # shellcheck source=tests/e2e/run.sh
 E2E_LIB_ONLY=1 . "$(dirname "${BASH_SOURCE[0]}")/run.sh"
@@ -30,7 +30,7 @@ mutant() { # mutant NAME POLICY: build and boot one initramfs-tools mutant
 
 main() {
 	local agent=${1:-$REPO/build/vfiohost} why p=$OUT/tmp
-	echo "1..5"
+	echo "1..6"
 	why=$(e2e_missing jq)
 	[ -z "$why" ] || { log "$why"; return 1; }
 	e2e_setup "$agent" || return 1
@@ -50,6 +50,7 @@ main() {
 
 	mutant isolation-warn "$p/isolation-warn.conf"
 	expect_fail "isolation-warn: the NIC-group-refused check fails" t_nic_refused mutant-isolation-warn
+	expect_fail "isolation-warn: the NIC-in-the-slot-refused check fails" t_slotnic_refused mutant-isolation-warn
 	rm -f "$OUT"/img/mutant-*.img
 	((failed == 0))
 }
