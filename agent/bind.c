@@ -44,7 +44,7 @@ static void fail(struct vh_fn *fn, struct vh_log *lg, const char *step, int rc)
 	char label[64];
 
 	vh_fn_label(fn, label, sizeof(label));
-	vh_fmt(fn->result, sizeof(fn->result), "failed: %s: %s", step, why(rc));
+	vh_fmt(fn->note->result, sizeof(fn->note->result), "failed: %s: %s", step, why(rc));
 	vh_log(lg, VH_ERR, "%s: %s failed: %s", label, step, why(rc));
 }
 
@@ -87,7 +87,7 @@ static void roll_back(struct vh_host *h, size_t first, size_t n, const struct vh
 		vh_write_at(h->devfd, path, "\n");
 		slow_write(h->devfd, "../drivers_probe", fn->bdf, dl);
 		if (fn != culprit)
-			vh_fmt(fn->result, sizeof(fn->result),
+			vh_fmt(fn->note->result, sizeof(fn->note->result),
 			       "failed: group %d rolled back (%s failed)", fn->group, culprit->bdf);
 	}
 	vh_log(lg, VH_ERR, "group %d: rolled back, left to its drivers", culprit->group);
@@ -127,8 +127,8 @@ static bool probe_and_verify(struct vh_host *h, struct vh_fn *fn, struct vh_log 
 	if (vh_link_base_at(h->devfd, path, drv, sizeof(drv)) < 0)
 		vh_fmt(drv, sizeof(drv), "no driver");
 	if (strcmp(drv, "vfio-pci") != 0) {
-		vh_fmt(fn->result, sizeof(fn->result), "failed: not on vfio-pci after probing (%s)",
-		       drv);
+		vh_fmt(fn->note->result, sizeof(fn->note->result),
+		       "failed: not on vfio-pci after probing (%s)", drv);
 		vh_log(lg, VH_ERR, "%s: not on vfio-pci after probing (%s)", label, drv);
 		return false;
 	}
@@ -161,7 +161,7 @@ static void finish_group(struct vh_host *h, size_t first, size_t n, const struct
 
 	for (size_t k = 0; k < n; k++) {
 		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
-		if (fn->action != VH_BIND || fn->result[0])
+		if (fn->action != VH_BIND || fn->note->result[0])
 			continue;
 		if (probe_and_verify(h, fn, lg, dl))
 			ok++;
@@ -174,14 +174,14 @@ static void finish_group(struct vh_host *h, size_t first, size_t n, const struct
 	for (size_t k = 0; k < n; k++) {
 		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
 		char label[64];
-		if (fn->action != VH_BIND || fn->result[0])
+		if (fn->action != VH_BIND || fn->note->result[0])
 			continue;
 		vh_fn_label(fn, label, sizeof(label));
 		if (node) {
-			vh_fmt(fn->result, sizeof(fn->result), "bound");
+			vh_fmt(fn->note->result, sizeof(fn->note->result), "bound");
 			vh_log(lg, VH_INFO, "%s: bound to vfio-pci (group %d)", label, group);
 		} else {
-			vh_fmt(fn->result, sizeof(fn->result),
+			vh_fmt(fn->note->result, sizeof(fn->note->result),
 			       "failed: /dev/vfio/%d did not appear", group);
 			vh_log(lg, VH_ERR, "%s: on vfio-pci, but /dev/vfio/%d did not appear",
 			       label, group);
@@ -249,8 +249,9 @@ int vh_bind_finish(struct vh_plan *pl, const struct vh_root *r, struct vh_log *l
 		each_bind_group(h, finish_cb, &b);
 	for (size_t i = 0; i < h->nfn; i++) {
 		if (h->fn[i].action == VH_KEEP)
-			vh_fmt(h->fn[i].result, sizeof(h->fn[i].result), "already");
-		failed += h->fn[i].action == VH_BIND && strncmp(h->fn[i].result, "failed", 6) == 0;
+			vh_fmt(h->fn[i].note->result, sizeof(h->fn[i].note->result), "already");
+		failed +=
+		    h->fn[i].action == VH_BIND && strncmp(h->fn[i].note->result, "failed", 6) == 0;
 	}
 	return failed ? -EIO : 0;
 }

@@ -89,7 +89,7 @@ static void log_decisions(struct boot *b)
 			continue;
 		vh_fn_label(fn, label, sizeof(label));
 		vh_log(&b->lg, fn->action == VH_REFUSE ? VH_WARNING : VH_INFO, "%s: %s: %s", label,
-		       vh_action_name(fn->action), fn->reason);
+		       vh_action_name(fn->action), fn->note->reason);
 	}
 	for (int i = 0; i < b->c.plan.warn.n; i++)
 		vh_log(&b->lg, VH_WARNING, "%s", b->c.plan.warn.msg[i]);
@@ -149,8 +149,10 @@ static void log_summary(struct boot *b)
 
 	for (size_t i = 0; i < b->c.host.nfn; i++) {
 		const struct vh_fn *fn = &b->c.host.fn[i];
-		bound += strcmp(fn->result, "bound") == 0;
-		failed += strncmp(fn->result, "failed", 6) == 0;
+		if (!fn->note)
+			continue;
+		bound += strcmp(fn->note->result, "bound") == 0;
+		failed += strncmp(fn->note->result, "failed", 6) == 0;
 	}
 	if (pl->count[VH_BIND] == 0 && (!pl->hp.present || pl->hp.got >= pl->hp.pages))
 		vh_log(&b->lg, VH_INFO,
@@ -215,7 +217,9 @@ static int boot_run(struct boot *b, const struct vh_opts *o, uint64_t t0)
 		b->mode = "dry-run";
 		b->c.plan.mode = b->mode;
 		for (size_t i = 0; i < b->c.host.nfn; i++)
-			vh_fmt(b->c.host.fn[i].result, sizeof(b->c.host.fn[i].result), "dry-run");
+			if (b->c.host.fn[i].note)
+				vh_fmt(b->c.host.fn[i].note->result,
+				       sizeof(b->c.host.fn[i].note->result), "dry-run");
 		b->t[PH_TOTAL].us = vh_now_us() - t0;
 		write_report(b, true);
 		return 0;

@@ -65,7 +65,7 @@ static void set(struct vh_fn *fn, int action, const char *fmt, ...)
 
 	fn->action = (uint8_t)action;
 	va_start(ap, fmt);
-	vsnprintf(fn->reason, sizeof(fn->reason), fmt, ap);
+	vsnprintf(fn->note->reason, sizeof(fn->note->reason), fmt, ap);
 	va_end(ap);
 }
 
@@ -105,14 +105,12 @@ static void select_functions(struct vh_plan *pl)
 			if (vh_selector_match(&p->bind[s], &h->fn[i])) {
 				h->fn[i].selected = true;
 				h->fn[i].line = p->bind[s].line;
-				set(&h->fn[i], VH_BIND, "bind at line %d", p->bind[s].line);
+				h->fn[i].companion_of = -1;
 				break;
 			}
-	if (!p->companions)
-		return;
-	for (size_t i = 0; i < h->nfn; i++) {
+	for (size_t i = 0; i < h->nfn && p->companions; i++) {
 		size_t lo, hi;
-		if (!h->fn[i].selected)
+		if (!h->fn[i].selected || h->fn[i].companion_of >= 0)
 			continue; /* a companion's slot is its binder's: nothing new */
 		slot_range(h, i, &lo, &hi);
 		for (size_t j = lo; j < hi; j++) {
@@ -121,10 +119,40 @@ static void select_functions(struct vh_plan *pl)
 				continue;
 			h->fn[j].selected = true;
 			h->fn[j].line = h->fn[i].line;
-			set(&h->fn[j], VH_BIND, "companion of %s (bind at line %d)", h->fn[i].bdf,
-			    h->fn[i].line);
+			h->fn[j].companion_of = (long)i;
 		}
 	}
+}
+
+/* Gives every selected function its note (one block, owned by the host) and first reason;
+ * without memory nothing is selected, which is safe. */
+static void note_selection(struct vh_plan *pl)
+{
+	struct vh_host *h = pl->host;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < h->nfn; i++)
+		n += h->fn[i].selected;
+	free(h->notes);
+	h->notes = n ? calloc(n, sizeof(*h->notes)) : NULL;
+	for (size_t i = 0; i < h->nfn; i++) {
+		struct vh_fn *fn = &h->fn[i];
+		if (!fn->selected)
+			continue;
+		if (!h->notes) {
+			fn->selected = false;
+			continue;
+		}
+		fn->note = &h->notes[k++];
+		if (fn->companion_of < 0)
+			set(fn, VH_BIND, "bind at line %d", fn->line);
+		else
+			set(fn, VH_BIND, "companion of %s (bind at line %d)",
+			    h->fn[fn->companion_of].bdf, fn->line);
+	}
+	if (n && !h->notes)
+		vh_msgs_add(&pl->warn, "out of memory for %zu selected functions: nothing selected",
+			    n);
 }
 
 /* Step 2: skip lines and vfiohost.skip=. */
@@ -277,22 +305,23 @@ static void judge_group(struct vh_plan *pl, size_t first, size_t n)
 {
 	struct vh_host *h = pl->host;
 	int group = h->bygroup[first].group;
-	char who[sizeof(h->fn[0].reason) - 96]; /* the reason adds at most 96 bytes */
+	char who[sizeof(((struct vh_note *)0)->reason) - 96]; /* the reason adds at most 96 */
 
 	if (list_intruders(h, group, who, sizeof(who)) == 0)
 		return;
 	for (size_t k = 0; k < n; k++) {
 		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
-		size_t l = strlen(fn->reason);
+		size_t l;
 		if (!pending(fn))
 			continue;
+		l = strlen(fn->note->reason);
 		if (pl->policy->isolation_strict) {
 			set(fn, VH_REFUSE,
 			    "group %d is not isolated: %s in the way (isolation = strict)", group,
 			    who);
 			continue;
 		}
-		vh_fmt(fn->reason + l, sizeof(fn->reason) - l,
+		vh_fmt(fn->note->reason + l, sizeof(fn->note->reason) - l,
 		       "; group %d not isolated (isolation = warn)", group);
 		vh_msgs_add(&pl->warn, "%s: group %d is not isolated: %s (isolation = warn)",
 			    fn->bdf, group, who);
@@ -361,9 +390,10 @@ static void finish(struct vh_plan *pl)
 			continue;
 		pl->nselected++;
 		if (fn->action == VH_BIND && strcmp(fn->driver, "vfio-pci") == 0) {
-			size_t l = strlen(fn->reason);
+			size_t l = strlen(fn->note->reason);
 			fn->action = VH_KEEP;
-			vh_fmt(fn->reason + l, sizeof(fn->reason) - l, "; already on vfio-pci");
+			vh_fmt(fn->note->reason + l, sizeof(fn->note->reason) - l,
+			       "; already on vfio-pci");
 		}
 		pl->count[fn->action]++;
 	}
@@ -376,6 +406,7 @@ static void finish(struct vh_plan *pl)
 void vh_decide(struct vh_plan *pl, const struct vh_root *r)
 {
 	select_functions(pl);
+	note_selection(pl);
 	apply_skips(pl);
 	protect_boot_display(pl, r);
 	for (size_t i = 0; i < pl->host->nfn; i++)

@@ -206,6 +206,7 @@ void vh_host_free(struct vh_host *h)
 	free(h->fn);
 	free(h->bygroup);
 	free(h->iomem);
+	free(h->notes);
 	if (h->devfd >= 0)
 		close(h->devfd);
 	memset(h, 0, sizeof(*h));

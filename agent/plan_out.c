@@ -33,9 +33,9 @@ static void json_function(struct vh_json *j, const struct vh_fn *fn, bool report
 	vh_json_str(j, "driver", fn->driver[0] ? fn->driver : NULL);
 	vh_json_num(j, "numa_node", fn->numa);
 	vh_json_str(j, "action", vh_action_name(fn->action));
-	vh_json_str(j, "reason", fn->reason);
+	vh_json_str(j, "reason", fn->note->reason);
 	if (report)
-		vh_json_str(j, "result", fn->result[0] ? fn->result : "none");
+		vh_json_str(j, "result", fn->note->result[0] ? fn->note->result : "none");
 	vh_json_close(j, '}');
 }
 
@@ -144,7 +144,7 @@ void vh_plan_table(const struct vh_plan *pl, FILE *f)
 			vh_fmt(group, sizeof(group), "-");
 		fprintf(f, "%-12s  %-9s  %-10s  %5s  %-14s  %-6s  %s\n", fn->bdf, id,
 			vh_class_short(fn->class), group, fn->driver[0] ? fn->driver : "-",
-			vh_action_name(fn->action), fn->reason);
+			vh_action_name(fn->action), fn->note->reason);
 	}
 	table_hugepages(&pl->hp, f);
 	for (int i = 0; i < pl->warn.n; i++)

@@ -122,6 +122,12 @@ const char *vh_policy_unsafe(const struct vh_root *r, const char *path, char *bu
 /* ---- discovery (pci.c, host.c) ---- */
 enum vh_action { VH_NONE, VH_BIND, VH_KEEP, VH_SKIP, VH_REFUSE };
 
+/* What is said of a selected function: most functions of a large host never need it. */
+struct vh_note {
+	char reason[640];
+	char result[128]; /* boot */
+};
+
 struct vh_fn {
 	char bdf[16];
 	uint32_t domain;
@@ -139,10 +145,9 @@ struct vh_fn {
 	/* decision */
 	bool selected;
 	uint8_t action;
-	int line; /* policy line that selected it */
-	char reason[640];
-	/* boot result */
-	char result[128];
+	int line;	      /* policy line that selected it */
+	long companion_of;    /* index of the function whose slot it came with, or -1 */
+	struct vh_note *note; /* only for selected functions: into vh_host.notes */
 };
 
 struct vh_gidx {
@@ -161,8 +166,9 @@ struct vh_host {
 	int node_id[VH_MAX_NODES];
 	uint64_t node_mem_kib[VH_MAX_NODES];
 	char cmdline[4096];
-	int devfd;   /* sys/bus/pci/devices, owned */
-	char *iomem; /* /proc/iomem, read once when first needed, owned */
+	int devfd;	       /* sys/bus/pci/devices, owned */
+	char *iomem;	       /* /proc/iomem, read once when first needed, owned */
+	struct vh_note *notes; /* one per selected function, owned */
 	bool iomem_read;
 };
 

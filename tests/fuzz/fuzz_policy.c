@@ -94,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vh_decide(&pl, &r);
 		vh_plan_json(&pl, devnull, true, NULL, 0);
 		free(h.bygroup);
+		free(h.notes);
 	}
 	free(p);
 	return 0;

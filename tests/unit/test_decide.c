@@ -41,6 +41,7 @@ static void add(const char *bdf, unsigned id_v, unsigned id_d, unsigned class, i
 
 static void setup(const char *policy)
 {
+	free(fx.host.notes);
 	memset(&fx, 0, sizeof(fx));
 	fx.host.fn = fx.fn;
 	fx.host.devfd = -1;
@@ -81,7 +82,7 @@ static void companions_follow_their_slot(void)
 	const struct vh_fn *f = decide();
 	CHECK_EQ_U(f[2].action, VH_BIND);
 	CHECK_EQ_U(f[3].action, VH_BIND);
-	CHECK_STR(f[3].reason, "companion of 0000:01:00.0 (bind at line 2)");
+	CHECK_STR(f[3].note->reason, "companion of 0000:01:00.0 (bind at line 2)");
 	CHECK(!f[0].selected && !f[1].selected);
 }
 
@@ -91,7 +92,7 @@ static void companions_no_takes_only_matches(void)
 	desktop();
 	const struct vh_fn *f = decide();
 	CHECK_EQ_U(f[2].action, VH_REFUSE); /* its audio, unselected, is in the way */
-	CHECK(strstr(f[2].reason, "0000:01:00.1 Audio device [0403]") != NULL);
+	CHECK(strstr(f[2].note->reason, "0000:01:00.1 Audio device [0403]") != NULL);
 	CHECK(!f[3].selected);
 }
 
@@ -101,7 +102,7 @@ static void boot_display_and_its_slot_are_skipped(void)
 	desktop();
 	const struct vh_fn *f = decide();
 	CHECK_EQ_U(f[1].action, VH_SKIP);
-	CHECK(strstr(f[1].reason, "boot display") != NULL);
+	CHECK(strstr(f[1].note->reason, "boot display") != NULL);
 	CHECK_EQ_U(f[2].action, VH_BIND);
 }
 
@@ -118,7 +119,8 @@ static void strict_isolation_refuses_a_shared_group(void)
 	desktop();
 	const struct vh_fn *f = decide();
 	CHECK_EQ_U(f[4].action, VH_REFUSE);
-	CHECK(strstr(f[4].reason, "0000:05:00.1 Ethernet controller [0200] (e1000e)") != NULL);
+	CHECK(strstr(f[4].note->reason, "0000:05:00.1 Ethernet controller [0200] (e1000e)") !=
+	      NULL);
 	CHECK_EQ_U(f[5].action, VH_NONE); /* the NIC is not selected */
 	CHECK(!f[5].selected);
 }
@@ -146,7 +148,7 @@ static void skip_lines_and_cmdline_skip(void)
 	desktop();
 	const struct vh_fn *f = decide();
 	CHECK_EQ_U(f[3].action, VH_SKIP);
-	CHECK_STR(f[3].reason, "skip at line 3");
+	CHECK_STR(f[3].note->reason, "skip at line 3");
 	CHECK_EQ_U(f[2].action, VH_REFUSE); /* its skipped audio shares the group */
 }
 
