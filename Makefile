@@ -55,6 +55,11 @@ $(BUILD)/dev/vfiohost: $(AGENT_SRCS) $(AGENT_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(DEV_CFLAGS) -o $@ $(AGENT_SRCS) -lkmod
 
+# For valgrind (memcheck): glibc, no sanitizers, debug info.
+$(BUILD)/vg/vfiohost: $(AGENT_SRCS) $(AGENT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) -O1 -g $(WARN) -Werror -o $@ $(AGENT_SRCS) -lkmod
+
 $(BUILD)/dev/unit: $(CORE_SRCS) $(AGENT_HDRS) tests/unit/*.c tests/unit/*.h
 	@mkdir -p $(@D)
 	$(CC) $(DEV_CFLAGS) -Iagent -o $@ tests/unit/*.c $(CORE_SRCS) -lkmod
@@ -64,7 +69,7 @@ deps:
 
 test:
 	sh tests/deps.sh test e2e
-	$(MAKE) all $(BUILD)/dev/vfiohost $(BUILD)/dev/unit
+	$(MAKE) all $(BUILD)/dev/vfiohost $(BUILD)/dev/unit $(BUILD)/vg/vfiohost
 	sh tests/run.sh $(BUILD)
 
 demo:
@@ -117,6 +122,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(HOOKDIR) 2>/dev/null
 
 clean:
-	rm -rf $(BUILD)/vfiohost $(BUILD)/dev $(BUILD)/tests
+	rm -rf $(BUILD)/vfiohost $(BUILD)/dev $(BUILD)/vg $(BUILD)/tests
 
 .PHONY: all build-deps deps test demo bench fuzz format-check install uninstall clean

@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 n=0
 for f in hook/* dracut-module/*.sh initramfs-tools/hooks/* initramfs-tools/scripts/*/* \
-	tests/deps.sh tests/run.sh tests/lint.sh agent/libkmod/fetch.sh; do
+	tests/deps.sh tests/run.sh tests/lint.sh tests/valgrind.sh tests/fuzz/run.sh agent/libkmod/fetch.sh; do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
 	if out=$(shellcheck -s sh "$f" 2>&1) && sh -n "$f"; then

@@ -23,6 +23,9 @@ suite() {
 suite unit "$BUILD/dev/unit"
 suite bats env VFIOHOST="$BUILD/vfiohost" bats --tap tests tests/e2e/hook.bats
 suite bats-asan env VFIOHOST="$BUILD/dev/vfiohost" bats --tap tests
+# The fake-host files once more under valgrind's memcheck (glibc build, no sanitizers).
+suite valgrind env VFIOHOST="$PWD/tests/valgrind.sh" VG_AGENT="$PWD/$BUILD/vg/vfiohost" \
+	bats --tap tests/plan.bats tests/check.bats tests/hugepages.bats tests/status.bats tests/boot.bats
 suite lint sh tests/lint.sh
 if [ -x tests/fuzz/run.sh ]; then
 	suite fuzz sh tests/fuzz/run.sh "$BUILD" 60

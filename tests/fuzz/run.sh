@@ -7,7 +7,10 @@ SECS=${2:-60}
 HERE=$(dirname "$0")
 OUT=$BUILD/fuzz
 mkdir -p "$OUT/corpus" "$OUT/crashes"
-srcs=$(ls agent/*.c | grep -v 'agent/main.c')
+srcs=""
+for f in agent/*.c; do
+	[ "$f" = agent/main.c ] || srcs="$srcs $f"
+done
 # shellcheck disable=SC2086
 if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Iagent -o "$OUT/fuzz_policy" "$HERE/fuzz_policy.c" $srcs -lkmod \
@@ -22,7 +25,7 @@ cp "$HERE"/corpus/* "$OUT/corpus/"
 	-artifact_prefix="$OUT/crashes/" -timeout=10 "$OUT/corpus" >"$OUT/fuzz.log" 2>&1
 rc=$?
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/fuzz.log")
-crashes=$(ls "$OUT/crashes" | wc -l)
+crashes=$(find "$OUT/crashes" -type f | wc -l)
 if [ "$rc" -eq 0 ] && [ "$crashes" -eq 0 ]; then
 	echo "ok 1 - fuzz: policy parser and decisions, $execs executions in ${SECS}s, no crash, leak or UB"
 else
