@@ -1,33 +1,17 @@
 /* libFuzzer target: any bytes as a policy, parsed, then decided on a small host held in
  * memory (a GPU with audio, a boot display, a GPU sharing its group with a NIC). */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "vfiohost.h"
+#include "memhost.h"
 
 static void add(struct vh_host *h, const char *bdf, unsigned v, unsigned d, unsigned class,
 		int group, int boot_vga)
 {
-	struct vh_fn *fn = &h->fn[h->nfn++];
-	struct vh_addr a;
+	struct vh_fn *fn = memhost_add(h, bdf, v, d, class, group);
 
-	memset(fn, 0, sizeof(*fn));
-	strcpy(fn->bdf, bdf);
-	vh_addr_parse(bdf, 12, &a);
-	fn->domain = a.domain;
-	fn->bus = a.bus;
-	fn->slot = a.slot;
-	fn->func = (uint8_t)a.func;
-	fn->vendor = (uint16_t)v;
-	fn->device = (uint16_t)d;
-	fn->class = class;
-	fn->group = group;
 	fn->numa = group % 2;
 	fn->boot_vga = boot_vga;
-	fn->detailed = true;
 }
 
 static void host(struct vh_host *h, struct vh_fn *fns)
@@ -51,35 +35,13 @@ static void host(struct vh_host *h, struct vh_fn *fns)
 	vh_host_index(h);
 }
 
-/* A root holding the groups the host names (the agent checks that they exist). */
-static int groups_root(void)
-{
-	static int fd = -1;
-	char dir[] = "/tmp/vfiohost-fuzz-XXXXXX", path[96];
-
-	if (fd >= 0 || !mkdtemp(dir))
-		return fd;
-	for (int g = 0; g < 4; g++) {
-		snprintf(path, sizeof(path), "%s/sys", dir);
-		mkdir(path, 0755);
-		snprintf(path, sizeof(path), "%s/sys/kernel", dir);
-		mkdir(path, 0755);
-		snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups", dir);
-		mkdir(path, 0755);
-		snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/%d", dir, g);
-		mkdir(path, 0755);
-	}
-	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fd;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static FILE *devnull;
 	struct vh_policy *p = malloc(sizeof(*p));
-	struct vh_root r = {.fd = groups_root(), .path = "(memory)"};
+	struct vh_root r = {.fd = memhost_root(), .path = "(memory)"};
 	struct vh_fn fns[8];
 	struct vh_host h;
 	struct vh_plan pl;

@@ -13,7 +13,8 @@ for f in agent/*.c; do
 done
 # shellcheck disable=SC2086
 if ! clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -Iagent -o "$OUT/fuzz_policy" "$HERE/fuzz_policy.c" $srcs -lkmod \
+	-fno-sanitize-recover=all -Iagent -Itests/unit -o "$OUT/fuzz_policy" "$HERE/fuzz_policy.c" \
+	tests/unit/memhost.c $srcs -lkmod \
 	2>"$OUT/build.log"; then
 	echo "not ok 1 - fuzz: the target builds"
 	sed 's/^/# /' "$OUT/build.log"

@@ -1,35 +1,9 @@
 /* Unit tests of the agent's modules, as TAP on stdout. */
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "tap.h"
 
 int tap_failed_checks;
-
-int tap_groups_root(void)
-{
-	static int fd = -1;
-	char dir[] = "/tmp/vfiohost-unit-XXXXXX", path[96];
-
-	if (fd >= 0)
-		return fd;
-	if (!mkdtemp(dir))
-		return -1;
-	for (int g = 0; g < 32; g++) {
-		snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/%d", dir, g);
-		for (char *p = path + strlen(dir) + 1; *p; p++)
-			if (*p == '/') {
-				*p = '\0';
-				mkdir(path, 0755);
-				*p = '/';
-			}
-		mkdir(path, 0755);
-	}
-	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fd;
-}
 
 static const struct tap_case *const suites[] = {selector_cases, policy_cases, decide_cases,
 						hugepages_cases, json_cases};

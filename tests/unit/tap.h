@@ -39,9 +39,6 @@ extern int tap_failed_checks; /* checks failed in the running test */
 		}                                                                                  \
 	} while (0)
 
-/* A root directory holding sys/kernel/iommu_groups/0..31, made once; an O_PATH fd. */
-int tap_groups_root(void);
-
 /* Each test file exports its cases; main.c runs them all. */
 extern const struct tap_case selector_cases[], policy_cases[], decide_cases[], hugepages_cases[],
     json_cases[];

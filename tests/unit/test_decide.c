@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memhost.h"
 #include "tap.h"
 #include "vfiohost.h"
 
@@ -15,28 +16,10 @@ struct fixture {
 
 static struct fixture fx;
 
-/* Adds a function (in address order); boot_vga and numa are given, nothing is read. */
-static void add(const char *bdf, unsigned id_v, unsigned id_d, unsigned class, int group,
+static void add(const char *bdf, unsigned vendor, unsigned device, unsigned class, int group,
 		const char *driver)
 {
-	struct vh_fn *fn = &fx.fn[fx.host.nfn++];
-	struct vh_addr a;
-
-	memset(fn, 0, sizeof(*fn));
-	strcpy(fn->bdf, bdf);
-	vh_addr_parse(bdf, 12, &a);
-	fn->domain = a.domain;
-	fn->bus = a.bus;
-	fn->slot = a.slot;
-	fn->func = (uint8_t)a.func;
-	fn->vendor = (uint16_t)id_v;
-	fn->device = (uint16_t)id_d;
-	fn->class = class;
-	fn->group = group;
-	fn->numa = -1;
-	fn->boot_vga = (class >> 8) == 0x0300 ? 0 : -1;
-	fn->detailed = true;
-	strcpy(fn->driver, driver);
+	strcpy(memhost_add(&fx.host, bdf, vendor, device, class, group)->driver, driver);
 }
 
 static void setup(const char *policy)
@@ -47,7 +30,7 @@ static void setup(const char *policy)
 	fx.host.devfd = -1;
 	fx.host.iommu_active = true;
 	fx.host.ngroups = 10;
-	fx.root.fd = tap_groups_root();
+	fx.root.fd = memhost_root();
 	fx.root.path = "(memory)";
 	vh_policy_init(&fx.pol, "/etc/vfiohost.conf");
 	if (vh_policy_parse(&fx.pol, policy, strlen(policy), stdout) != 0)
