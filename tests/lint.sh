@@ -16,7 +16,7 @@ for f in hook/* dracut-module/*.sh initramfs-tools/hooks/* initramfs-tools/scrip
 	fi
 done
 n=$((n + 1))
-if out=$(clang-format --dry-run --Werror agent/*.c agent/*.h tests/unit/*.c tests/unit/*.h 2>&1); then
+if out=$(clang-format --dry-run --Werror agent/*.c agent/*.h agent/musl/*.c tests/unit/*.c tests/unit/*.h 2>&1); then
 	echo "ok $n - clang-format agent/ tests/unit/"
 else
 	echo "not ok $n - clang-format agent/ tests/unit/"
