@@ -220,7 +220,7 @@ static int boot_run(struct boot *b, const struct vh_opts *o, uint64_t t0)
 			if (b->c.host.fn[i].note)
 				vh_fmt(b->c.host.fn[i].note->result,
 				       sizeof(b->c.host.fn[i].note->result), "dry-run");
-		b->t[PH_TOTAL].us = vh_now_us() - t0;
+		b->t[PH_DECIDE].us = b->t[PH_TOTAL].us = vh_now_us() - t0;
 		write_report(b, true);
 		return 0;
 	}

@@ -362,8 +362,11 @@ def boot_reports(build):
                 with open(p, errors="replace") as fh:
                     lines = fh.read().replace("\r", "").splitlines()
                 if "--- report.json" in lines:
-                    i = lines.index("--- report.json")
-                    text = lines[i + 1] if i + 1 < len(lines) else ""
+                    i = lines.index("--- report.json") + 1
+                    j = i
+                    while j < len(lines) and not lines[j].startswith("--- "):
+                        j += 1
+                    text = "\n".join(lines[i:j])  # the pretty-printed report, up to the next section
             if not text or "phases_us" not in text:
                 continue
             try:
