@@ -4,7 +4,7 @@
 set -u
 
 pkgs_build="make gcc musl-tools musl-dev linux-libc-dev libkmod-dev pkg-config dpkg-dev"
-pkgs_test="bats bats-support bats-assert pciutils busybox jq python3 shellcheck clang valgrind"
+pkgs_test="bats bats-support bats-assert pciutils busybox jq python3 shellcheck clang libclang-rt-14-dev clang-format valgrind strace file man-db"
 pkgs_e2e="linux-image-amd64 qemu-system-x86 dracut-core initramfs-tools zstd cpio kmod jq"
 pkgs_bench="hyperfine strace gnuplot-nox busybox pciutils"
 
