@@ -6,7 +6,15 @@
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$E2E_DIR/../.." && pwd)
 OUT=${E2E_OUT:-$REPO/build/e2e}
-KVER=${E2E_KVER:-6.1.0-56-amd64}
+# The newest Debian kernel installed (linux-image-amd64), whatever its ABI number today.
+newest_kernel() {
+	local k best=
+	for k in /boot/vmlinuz-*-amd64; do
+		[ -e "$k" ] && [ -d "/lib/modules/${k#/boot/vmlinuz-}" ] && best+="${k#/boot/vmlinuz-}"$'\n'
+	done
+	printf '%s' "$best" | sort -V | tail -n 1
+}
+KVER=${E2E_KVER:-$(newest_kernel)}
 KERNEL=${E2E_KERNEL:-/boot/vmlinuz-$KVER}
 GUEST=$E2E_DIR/guest
 BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-240}
