@@ -29,20 +29,19 @@ int vh_cmd_validate(const struct vh_opts *o)
 }
 
 /* Notes that do not change the plan: rebuild reminder, unsafe file. */
-static void plan_notes(struct vh_ctx *c, bool *rebuild)
+static void plan_notes(struct vh_ctx *c)
 {
 	char buf[256];
 	const char *unsafe = vh_policy_unsafe(&c->root, c->policy->path, buf, sizeof(buf));
 
 	if (unsafe)
 		vh_msgs_add(&c->plan.warn, "%s: boot will refuse to apply it", unsafe);
-	*rebuild = vh_policy_changed(&c->root, c->policy->path) == 1;
+	c->plan.rebuild = vh_policy_changed(&c->root, c->policy->path);
 }
 
 int vh_cmd_plan(const struct vh_opts *o)
 {
 	struct vh_ctx c;
-	bool rebuild = false;
 	int rc = vh_ctx_open(&c, o, stderr);
 
 	if (rc < 0) {
@@ -63,12 +62,12 @@ int vh_cmd_plan(const struct vh_opts *o)
 		vh_ctx_close(&c);
 		return 0;
 	}
-	plan_notes(&c, &rebuild);
+	plan_notes(&c);
 	if (o->json)
 		vh_plan_json(&c.plan, stdout, false, NULL, 0);
 	else
 		vh_plan_table(&c.plan, stdout);
-	if (rebuild && !o->json)
+	if (c.plan.rebuild == 1 && !o->json)
 		printf("note: %s differs from the policy of the last boot: %s\n", o->config,
 		       VH_REBUILD_HINT);
 	rc = c.plan.warn.n || c.plan.count[VH_REFUSE] ? 1 : 0;

@@ -20,6 +20,7 @@ void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host 
 	pl->policy = p;
 	pl->host = h;
 	pl->cmd_pages = -1;
+	pl->rebuild = -1;
 }
 
 /* vfiohost.skip= and vfiohost.hugepages= from the kernel command line. */

@@ -75,6 +75,10 @@ void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct v
 	vh_json_begin(&j, f);
 	vh_json_open(&j, NULL, '{');
 	vh_json_str(&j, "policy", pl->policy->path);
+	if (!report && pl->rebuild >= 0)
+		vh_json_bool(&j, "rebuild_needed", pl->rebuild == 1);
+	else if (!report)
+		vh_json_null(&j, "rebuild_needed"); /* no copy from a boot to compare with */
 	if (report) {
 		vh_json_str(&j, "mode", pl->mode);
 		if (pl->policy->expect >= 0)

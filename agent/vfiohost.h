@@ -239,6 +239,7 @@ struct vh_plan {
 	const struct vh_policy *policy;
 	struct vh_host *host;
 	const char *mode; /* boot: apply or dry-run */
+	int rebuild; /* plan: the policy differs from the last boot's (1), not (0), unknown (-1) */
 	struct vh_addr cmdskip[VH_MAX_CMDSKIP];
 	int ncmdskip;
 	long cmd_pages; /* vfiohost.hugepages=, -1 unset */

@@ -645,3 +645,22 @@ snapshot() {
 	assert_regex "$output" "0000:25:00.0"
 	assert_regex "$output" "refuse"
 }
+
+@test "plan says whether the policy differs from the one the last boot used (rebuild_needed)" {
+	host desktop-1gpu
+	ROOT_COPY="$BATS_TEST_TMPDIR/root"
+	cp -a "$ROOT" "$ROOT_COPY"
+	ROOT="$ROOT_COPY"
+	printf '[vfio]\nbind = 10de:*\n' | policy
+	plan_json
+	assert_equal "$(jqr '.rebuild_needed')" null # no boot copy to compare with
+	mkdir -p "$ROOT/run/vfiohost"
+	cp "$ROOT/etc/vfiohost.conf" "$ROOT/run/vfiohost/policy.conf"
+	plan_json
+	assert_equal "$(jqr '.rebuild_needed')" false
+	echo 'expect = 2' >>"$ROOT/etc/vfiohost.conf"
+	plan_json
+	assert_equal "$(jqr '.rebuild_needed')" true
+	run vh plan
+	assert_line --partial "differs from the policy of the last boot: rebuild the initramfs"
+}
