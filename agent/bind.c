@@ -10,30 +10,6 @@
 
 #define VFIO_DEV_WAIT_US 2000000
 
-struct sysfs_write {
-	int dirfd;
-	char path[96];
-	char value[32];
-};
-
-static int do_write(void *arg)
-{
-	struct sysfs_write *w = arg;
-
-	return vh_write_at(w->dirfd, w->path, w->value);
-}
-
-/* A write that may block in a driver: done in a child, bounded by the deadline. */
-static int slow_write(int dirfd, const char *path, const char *value, const struct vh_deadline *dl)
-{
-	struct sysfs_write w = {.dirfd = dirfd};
-
-	if (vh_fmt(w.path, sizeof(w.path), "%s", path) < 0 ||
-	    vh_fmt(w.value, sizeof(w.value), "%s", value) < 0)
-		return -ENAMETOOLONG;
-	return vh_child_run(do_write, &w, dl);
-}
-
 static const char *why(int rc)
 {
 	return rc == -ETIMEDOUT ? "it hung, abandoned at the deadline" : strerror(-rc);
@@ -68,7 +44,7 @@ static int prepare(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg,
 	vh_log(lg, VH_WARNING, "%s: %s got there first: unbinding it (fallback path)", label,
 	       fn->driver);
 	vh_fmt(path, sizeof(path), "%s/driver/unbind", fn->bdf);
-	rc = slow_write(h->devfd, path, fn->bdf, dl);
+	rc = vh_child_write(h->devfd, path, fn->bdf, dl);
 	if (rc < 0)
 		fail(fn, lg, "unbinding from its driver", rc);
 	return rc;
@@ -85,7 +61,7 @@ static void roll_back(struct vh_host *h, size_t first, size_t n, const struct vh
 			continue;
 		vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
 		vh_write_at(h->devfd, path, "\n");
-		slow_write(h->devfd, "../drivers_probe", fn->bdf, dl);
+		vh_child_write(h->devfd, "../drivers_probe", fn->bdf, dl);
 		if (fn != culprit)
 			vh_fmt(fn->note->result, sizeof(fn->note->result),
 			       "failed: group %d rolled back (%s failed)", fn->group, culprit->bdf);
@@ -118,7 +94,7 @@ static bool probe_and_verify(struct vh_host *h, struct vh_fn *fn, struct vh_log 
 	vh_fn_label(fn, label, sizeof(label));
 	vh_fmt(path, sizeof(path), "%s/driver", fn->bdf);
 	if (vh_link_base_at(h->devfd, path, drv, sizeof(drv)) < 0 || strcmp(drv, "vfio-pci") != 0) {
-		rc = slow_write(h->devfd, "../drivers_probe", fn->bdf, dl);
+		rc = vh_child_write(h->devfd, "../drivers_probe", fn->bdf, dl);
 		if (rc < 0) {
 			fail(fn, lg, "writing drivers_probe", rc);
 			return false;

@@ -64,3 +64,23 @@ int vh_child_run(int (*fn)(void *), void *arg, const struct vh_deadline *dl)
 	close(pfd[0]);
 	return rc;
 }
+
+struct child_write {
+	int dirfd;
+	const char *path, *value; /* the caller's: a forked child sees them as they are */
+};
+
+static int do_write(void *arg)
+{
+	const struct child_write *w = arg;
+
+	return vh_write_at(w->dirfd, w->path, w->value);
+}
+
+/* A sysfs write that may block in a driver or in memory compaction, in a child. */
+int vh_child_write(int dirfd, const char *path, const char *value, const struct vh_deadline *dl)
+{
+	struct child_write w = {dirfd, path, value};
+
+	return vh_child_run(do_write, &w, dl);
+}

@@ -24,11 +24,10 @@ void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host 
 }
 
 /* vfiohost.skip= and vfiohost.hugepages= from the kernel command line. */
-int vh_plan_cmdline(struct vh_plan *pl, FILE *errf)
+void vh_plan_cmdline(struct vh_plan *pl, FILE *errf)
 {
 	char buf[1024], *end;
 	const char *v;
-	int bad = 0;
 
 	v = vh_cmdline_get(pl->host->cmdline, "vfiohost.skip", buf, sizeof(buf));
 	for (const char *s = v; s && *s;) {
@@ -40,7 +39,6 @@ int vh_plan_cmdline(struct vh_plan *pl, FILE *errf)
 			fprintf(errf,
 				"/proc/cmdline: vfiohost.skip: ignoring '%.*s' (want BB:SS.F)\n",
 				(int)(len > 40 ? 40 : len), s);
-			bad++;
 		}
 		s += len + (s[len] == ',');
 	}
@@ -49,12 +47,10 @@ int vh_plan_cmdline(struct vh_plan *pl, FILE *errf)
 		long n = strtol(v, &end, 10);
 		if (end == v || *end || n < 0 || n > 100000000) {
 			fprintf(errf, "/proc/cmdline: vfiohost.hugepages: ignoring '%s'\n", v);
-			bad++;
 		} else {
 			pl->cmd_pages = n;
 		}
 	}
-	return bad ? -EINVAL : 0;
 }
 
 static void set(struct vh_fn *fn, int action, const char *fmt, ...)

@@ -55,7 +55,6 @@ void vh_log(struct vh_log *lg, int level, const char *fmt, ...)
 	}
 	if (lg->echo || fd < 0)
 		fprintf(stderr, "vfiohost: %s%s\n", level <= VH_WARNING ? "warning: " : "", msg);
-	lg->lines++;
 }
 
 void vh_log_close(struct vh_log *lg)

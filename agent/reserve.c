@@ -5,25 +5,11 @@
 
 #include "vfiohost.h"
 
-struct count_write {
-	int rootfd;
-	const char *path;
-	char value[32];
-};
-
-/* Runs in a child: a large reservation may compact memory for a long while. */
-static int write_count(void *arg)
-{
-	struct count_write *w = arg;
-
-	return vh_write_at(w->rootfd, w->path, w->value);
-}
-
 /* Sets one nr_hugepages file to want (never lowering it); returns what it holds after. */
 static uint64_t reserve_one(const struct vh_root *r, const char *path, uint64_t want,
 			    struct vh_log *lg, const struct vh_deadline *dl)
 {
-	struct count_write w = {.rootfd = r->fd, .path = path};
+	char value[32];
 	long long now = 0;
 	int rc;
 
@@ -36,10 +22,10 @@ static uint64_t reserve_one(const struct vh_root *r, const char *path, uint64_t 
 		       now, (unsigned long long)want);
 		return (uint64_t)now;
 	}
-	vh_fmt(w.value, sizeof(w.value), "%llu", (unsigned long long)want);
-	rc = vh_child_run(write_count, &w, dl);
+	vh_fmt(value, sizeof(value), "%llu", (unsigned long long)want);
+	rc = vh_child_write(r->fd, path, value, dl); /* compaction may take long */
 	if (rc < 0)
-		vh_log(lg, VH_ERR, "writing %s to /%s failed: %s", w.value, path,
+		vh_log(lg, VH_ERR, "writing %s to /%s failed: %s", value, path,
 		       rc == -ETIMEDOUT ? "still running at the deadline" : strerror(-rc));
 	if (vh_read_int_at(r->fd, path, &now) < 0 || now < 0)
 		now = 0;

@@ -250,7 +250,7 @@ struct vh_plan {
 };
 
 void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host *h);
-int vh_plan_cmdline(struct vh_plan *pl, FILE *errf);
+void vh_plan_cmdline(struct vh_plan *pl, FILE *errf);
 void vh_decide(struct vh_plan *pl, const struct vh_root *r);
 bool vh_boot_display(struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
 		     size_t size);
@@ -297,7 +297,6 @@ struct vh_log {
 	int fd;	     /* /dev/kmsg, reopened to stay under its rate limit */
 	int written; /* lines on this fd */
 	bool echo;   /* also to stderr */
-	int lines;
 };
 
 void vh_log_open(struct vh_log *lg, const struct vh_root *r, bool echo);
@@ -314,6 +313,7 @@ struct vh_deadline {
 };
 
 int vh_child_run(int (*fn)(void *), void *arg, const struct vh_deadline *dl);
+int vh_child_write(int dirfd, const char *path, const char *value, const struct vh_deadline *dl);
 int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log *lg,
 		     const struct vh_deadline *dl);
 
