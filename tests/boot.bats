@@ -223,14 +223,7 @@ write sys/bus/pci/drivers/snd_hda_intel/unbind 0000:01:00.1"
 @test "vfiohost=off on the kernel command line: nothing but the log and the report" {
 	mkhost_act "BOOT_IMAGE=/vmlinuz ro intel_iommu=on vfiohost=off"
 	policy_act $'[hugepages]\npages = 4\n'
-	snapshot "$BATS_TEST_TMPDIR/before"
-	vh_run --deadline 2 boot
-	assert_success
-	snapshot "$BATS_TEST_TMPDIR/after"
-	run changed "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
-	assert_output "dev/kmsg
-run/vfiohost
-run/vfiohost/report.json"
+	boot_changes 0 dev/kmsg run/vfiohost run/vfiohost/report.json
 	run kmsg_vh
 	assert_line --partial "vfiohost=off"
 	[ "$(jq -r .mode "$ROOT/run/vfiohost/report.json")" = off ]
@@ -239,15 +232,7 @@ run/vfiohost/report.json"
 @test "vfiohost=dry-run: decisions logged and reported, no driver_override or hugepage written" {
 	mkhost_act "BOOT_IMAGE=/vmlinuz ro intel_iommu=on vfiohost=dry-run"
 	policy_act $'[hugepages]\npages = 4\n'
-	snapshot "$BATS_TEST_TMPDIR/before"
-	vh_run --deadline 2 boot
-	assert_success
-	snapshot "$BATS_TEST_TMPDIR/after"
-	run changed "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
-	assert_output "dev/kmsg
-run/vfiohost
-run/vfiohost/policy.conf
-run/vfiohost/report.json"
+	boot_changes 0 dev/kmsg run/vfiohost run/vfiohost/policy.conf run/vfiohost/report.json
 	run jq -r '[.mode, (.functions[] | .result)] | join(" ")' "$ROOT/run/vfiohost/report.json"
 	assert_output "dry-run dry-run dry-run dry-run dry-run"
 	run kmsg_vh
@@ -302,14 +287,7 @@ run/vfiohost/report.json"
 	mkhost_act
 	printf '[vfio]\nbind = 10de:*\nisolation = sometimes\nbind = ../../../dev/sda\n[hugepages]\npages = 4\n' | policy
 	fk_start
-	snapshot "$BATS_TEST_TMPDIR/before"
-	vh_run --deadline 2 boot
-	assert_failure 2
-	snapshot "$BATS_TEST_TMPDIR/after"
-	run changed "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
-	assert_output "dev/kmsg
-run/vfiohost
-run/vfiohost/report.json"
+	boot_changes 2 dev/kmsg run/vfiohost run/vfiohost/report.json
 	run kmsg_vh
 	assert_line --regexp '^<11>vfiohost\[[0-9]+\]: /etc/vfiohost.conf:3: '
 	assert_line --regexp '^<11>vfiohost\[[0-9]+\]: /etc/vfiohost.conf:4: '
@@ -324,14 +302,7 @@ run/vfiohost/report.json"
 	mkhost_act
 	policy_act $'[hugepages]\npages = 4\n'
 	chmod 0666 "$ROOT/etc/vfiohost.conf"
-	snapshot "$BATS_TEST_TMPDIR/before"
-	vh_run --deadline 2 boot
-	assert_failure
-	snapshot "$BATS_TEST_TMPDIR/after"
-	run changed "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
-	assert_output "dev/kmsg
-run/vfiohost
-run/vfiohost/report.json"
+	boot_changes nonzero dev/kmsg run/vfiohost run/vfiohost/report.json
 	run kmsg_vh
 	assert_line --regexp "refusing to apply the policy: /etc/vfiohost.conf is writable by everyone"
 }
@@ -340,28 +311,14 @@ run/vfiohost/report.json"
 	mkhost_act
 	policy_act $'[hugepages]\npages = 4\n'
 	chown 1000:1000 "$ROOT/etc/vfiohost.conf"
-	snapshot "$BATS_TEST_TMPDIR/before"
-	vh_run --deadline 2 boot
-	assert_failure
-	snapshot "$BATS_TEST_TMPDIR/after"
-	run changed "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
-	assert_output "dev/kmsg
-run/vfiohost
-run/vfiohost/report.json"
+	boot_changes nonzero dev/kmsg run/vfiohost run/vfiohost/report.json
 	run kmsg_vh
 	assert_line --partial "owned by uid 1000"
 }
 
 @test "no policy: nothing done, said once, exit 0" {
 	mkhost_act
-	snapshot "$BATS_TEST_TMPDIR/before"
-	vh_run --deadline 2 boot
-	assert_success
-	snapshot "$BATS_TEST_TMPDIR/after"
-	run changed "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
-	assert_output "dev/kmsg
-run/vfiohost
-run/vfiohost/report.json"
+	boot_changes 0 dev/kmsg run/vfiohost run/vfiohost/report.json
 	[ "$(kmsg_vh | grep -c 'no policy')" = 1 ]
 }
 

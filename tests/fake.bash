@@ -138,6 +138,19 @@ changed() {
 	diff "$1" "$2" | sed -n 's/^[<>] \([^	]*\)	.*/\1/p' | sort -u
 }
 
+# boot_changes STATUS PATH...: `boot` (deadline 2 s) exits STATUS (a number, or nonzero)
+# and changes exactly these paths of the tree, nothing else.
+boot_changes() {
+	local want="$1"
+	shift
+	snapshot "$BATS_TEST_TMPDIR/before"
+	vh_run --deadline 2 boot
+	if [ "$want" = nonzero ]; then assert_failure; else assert_equal "$status" "$want"; fi
+	snapshot "$BATS_TEST_TMPDIR/after"
+	run changed "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	assert_output "$(printf '%s\n' "$@" | sort -u)"
+}
+
 # vh_nodac ARGS...: vfiohost as root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so
 # file modes bind it (how a fake tree gets EACCES: root ignores modes otherwise).
 vh_nodac() {
