@@ -31,6 +31,7 @@ static void json_function(struct vh_json *j, const struct vh_fn *fn, bool report
 	else
 		vh_json_null(j, "group");
 	vh_json_str(j, "driver", fn->driver[0] ? fn->driver : NULL);
+	vh_json_str(j, "driver_override", fn->override[0] ? fn->override : NULL);
 	vh_json_num(j, "numa_node", fn->numa);
 	vh_json_str(j, "action", vh_action_name(fn->action));
 	vh_json_str(j, "reason", fn->note->reason);

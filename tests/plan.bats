@@ -664,3 +664,30 @@ snapshot() {
 	run vh plan
 	assert_line --partial "differs from the policy of the last boot: rebuild the initramfs"
 }
+
+@test "plan warns that boot will refuse a policy others can write (exit 1, decisions unchanged)" {
+	host desktop-1gpu
+	ROOT_COPY="$BATS_TEST_TMPDIR/root"
+	cp -a "$ROOT" "$ROOT_COPY"
+	ROOT="$ROOT_COPY"
+	printf '[vfio]\nbind = 10de:*\n' | policy
+	plan_json
+	assert_success
+	local clean="$output"
+	chmod 0666 "$ROOT/etc/vfiohost.conf"
+	plan_json
+	assert_failure 1
+	assert_equal "$(jqr '.warnings[]')" "/etc/vfiohost.conf is writable by everyone (mode 0666): boot will refuse to apply it"
+	assert_equal "$(jqr '.functions')" "$(printf '%s\n' "$clean" | jq -r '.functions')"
+}
+
+@test "plan shows a function's driver_override, null when the kernel says (null)" {
+	mkhost_text <<-'EOF2'
+		# note: one GPU whose audio already has an override
+		0000:01:00.0 group=1 class=0300 id=10de:2b85
+		0000:01:00.1 group=1 class=0403 id=10de:22e8 override=vfio-pci
+	EOF2
+	printf '[vfio]\nbind = 10de:2b85\n' | policy
+	plan_json
+	assert_equal "$(jqr '[.functions[].driver_override] | map(tostring) | join(" ")')" "null vfio-pci"
+}
