@@ -18,7 +18,7 @@ include agent/libkmod/libkmod.mk
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Werror=implicit-function-declaration -Wno-format-nonliteral
 CSTD := -std=c11 -D_GNU_SOURCE
-AGENT_SRCS := $(filter-out agent/fuzz_%.c,$(wildcard agent/*.c))
+AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_HDRS := $(wildcard agent/*.h)
 CORE_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))
 

@@ -261,7 +261,7 @@ void vh_split_pages(uint64_t total, int n, const uint64_t *weight, const uint64_
 		    const uint64_t *fallback, uint64_t *out);
 const char *vh_action_name(int action);
 
-/* ---- output (json.c, plan.c) ---- */
+/* ---- output (json.c, plan_out.c) ---- */
 struct vh_json {
 	FILE *f;
 	int depth;
