@@ -7,13 +7,6 @@
 
 #include "vfiohost.h"
 
-const char *vh_action_name(int action)
-{
-	static const char *const names[] = {"none", "bind", "keep", "skip", "refuse"};
-
-	return action >= VH_NONE && action <= VH_REFUSE ? names[action] : "?";
-}
-
 void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host *h)
 {
 	memset(pl, 0, sizeof(*pl));

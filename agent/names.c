@@ -1,4 +1,5 @@
-/* names: a small built-in table of PCI class and vendor names (no pci.ids needed). */
+/* names: how functions, classes, vendors and actions are named (no pci.ids needed); below
+ * the rules, the actors and the renderers alike. */
 #include <stddef.h>
 
 #include "vfiohost.h"
@@ -107,4 +108,18 @@ bool vh_is_display(uint32_t class)
 bool vh_is_gpu(uint32_t class)
 {
 	return (class >> 8) == 0x0300 || (class >> 8) == 0x0302;
+}
+
+/* "0000:01:00.0 10de:2b85 VGA": how messages name a function. */
+void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size)
+{
+	vh_fmt(buf, size, "%s %04x:%04x %s", fn->bdf, fn->vendor, fn->device,
+	       vh_class_short(fn->class));
+}
+
+const char *vh_action_name(int action)
+{
+	static const char *const names[] = {"none", "bind", "keep", "skip", "refuse"};
+
+	return action >= VH_NONE && action <= VH_REFUSE ? names[action] : "?";
 }

@@ -3,13 +3,6 @@
 
 #include "vfiohost.h"
 
-/* "0000:01:00.0 10de:2b85 VGA": how messages name a function. */
-void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size)
-{
-	vh_fmt(buf, size, "%s %04x:%04x %s", fn->bdf, fn->vendor, fn->device,
-	       vh_class_short(fn->class));
-}
-
 /* "bdf", "id" and "class", as plan and check both show a function. */
 void vh_json_fn_ids(struct vh_json *j, const struct vh_fn *fn)
 {

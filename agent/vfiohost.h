@@ -195,6 +195,8 @@ const char *vh_vendor_name(uint16_t vendor);
 bool vh_is_bridge(uint32_t class);
 bool vh_is_display(uint32_t class);
 bool vh_is_gpu(uint32_t class);
+void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size);
+const char *vh_action_name(int action);
 
 struct vh_pciids {
 	char *text; /* the whole database, owned; NULL when there is none */
@@ -259,7 +261,6 @@ uint64_t vh_budget(uint64_t memtotal_kib, uint64_t keep_free_kib, uint64_t size_
 void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r);
 void vh_split_pages(uint64_t total, int n, const uint64_t *weight, const uint64_t *cap,
 		    const uint64_t *fallback, uint64_t *out);
-const char *vh_action_name(int action);
 
 /* ---- output (json.c, plan_out.c) ---- */
 struct vh_json {
@@ -286,7 +287,6 @@ struct vh_timing {
 void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct vh_timing *t,
 		  int nt);
 void vh_plan_table(const struct vh_plan *pl, FILE *f);
-void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size);
 void vh_json_fn_ids(struct vh_json *j, const struct vh_fn *fn);
 
 /* ---- logging (log.c) ---- */
