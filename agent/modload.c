@@ -1,18 +1,31 @@
-/* modload: make sure vfio-pci is there, through libkmod: dependencies, soft dependencies and
- * /etc/modprobe.d options included, plus the policy's options; a built-in vfio-pci is fine. */
+/* modload: make sure vfio-pci is there. libkmod resolves it (alias, dependencies, soft
+ * dependencies, /etc/modprobe.d options); the agent inserts each module itself with
+ * finit_module, asking the kernel to decompress a .ko.xz, .ko.zst or .ko.gz where the kernel
+ * says it can (/sys/module/compression), so any libkmod build loads any module format. */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <fcntl.h>
 #include <libkmod.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "vfiohost.h"
 
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE 4 /* linux/module.h, 5.17+ */
+#endif
+
+/* Soft and hard dependencies nest only a few levels; a loop in them must end. */
+#define MAX_DEPTH 16
+
 struct load {
-	const char *options;
+	int rootfd;
+	const char *options; /* the policy's, for the top module only */
 	struct vh_log *lg;
+	char kernel_comp[16]; /* what /sys/module/compression names, or "" */
 };
 
 static void kmod_to_log(void *data, int priority, const char *file, int line, const char *fn,
@@ -26,6 +39,151 @@ static void kmod_to_log(void *data, int priority, const char *file, int line, co
 	(void)fn;
 	vsnprintf(msg, sizeof(msg), format, args);
 	vh_log(ld->lg, priority <= 3 ? VH_ERR : VH_INFO, "libkmod: %s", msg);
+}
+
+/* The compression of a module file from its magic bytes: "xz", "zstd", "gzip", or NULL. */
+static const char *file_compression(int fd)
+{
+	static const unsigned char xz[] = {0xfd, '7', 'z', 'X', 'Z', 0};
+	static const unsigned char zstd[] = {0x28, 0xb5, 0x2f, 0xfd};
+	static const unsigned char gzip[] = {0x1f, 0x8b};
+	unsigned char m[6];
+
+	if (pread(fd, m, sizeof(m), 0) != (ssize_t)sizeof(m))
+		return NULL;
+	if (!memcmp(m, xz, sizeof(xz)))
+		return "xz";
+	if (!memcmp(m, zstd, sizeof(zstd)))
+		return "zstd";
+	if (!memcmp(m, gzip, sizeof(gzip)))
+		return "gzip";
+	return NULL;
+}
+
+static int finit(int fd, const char *options, int flags)
+{
+	long rc;
+
+	do
+		rc = syscall(SYS_finit_module, fd, options, flags);
+	while (rc < 0 && errno == EINTR);
+	return rc < 0 ? -errno : 0;
+}
+
+/* Inserts one module file with OPTIONS; a module the kernel already has is fine. */
+static int insert_file(struct load *ld, const char *name, const char *path, const char *options)
+{
+	const char *comp;
+	int fd, rc, flags = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		vh_log(ld->lg, VH_ERR, "cannot open the module %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	comp = file_compression(fd);
+	if (comp && strcmp(comp, ld->kernel_comp) != 0) {
+		vh_log(ld->lg, VH_ERR,
+		       "cannot load %s: %s is %s-compressed, the kernel decompresses %s", name,
+		       path, comp, ld->kernel_comp[0] ? ld->kernel_comp : "no modules");
+		close(fd);
+		return -ENOEXEC;
+	}
+	if (comp)
+		flags = MODULE_INIT_COMPRESSED_FILE;
+	rc = finit(fd, options, flags);
+	close(fd);
+	if (rc == -EEXIST)
+		return 0;
+	if (rc < 0) {
+		vh_log(ld->lg, VH_ERR, "%s: finit_module failed: %s", path, strerror(-rc));
+		return rc;
+	}
+	vh_log(ld->lg, VH_INFO, "inserted %s from %s%s%s%s%s%s", name, path, comp ? " (" : "",
+	       comp ? comp : "", comp ? ", decompressed by the kernel)" : "",
+	       options[0] ? " with " : "", options);
+	return 0;
+}
+
+/* The module's /etc/modprobe.d options, then EXTRA (the policy's), in BUF. */
+static int module_options(struct kmod_module *m, const char *extra, char *buf, size_t size)
+{
+	const char *conf = kmod_module_get_options(m);
+
+	if (!conf)
+		conf = "";
+	if (vh_fmt(buf, size, "%s%s%s", conf, conf[0] && extra[0] ? " " : "", extra) < 0)
+		return -E2BIG;
+	return 0;
+}
+
+static int insert_tree(struct load *ld, struct kmod_module *m, const char *extra, int depth);
+
+/* Inserts every module of LIST; with REQUIRED, the first failure ends it. */
+static int insert_list(struct load *ld, struct kmod_list *list, bool required, int depth)
+{
+	struct kmod_list *l;
+	int rc;
+
+	kmod_list_foreach(l, list)
+	{
+		struct kmod_module *d = kmod_module_get_module(l);
+
+		rc = insert_tree(ld, d, "", depth + 1);
+		if (rc < 0 && !required)
+			vh_log(ld->lg, VH_WARNING, "soft dependency %s not loaded: %s",
+			       kmod_module_get_name(d), strerror(-rc));
+		kmod_module_unref(d);
+		if (rc < 0 && required)
+			return rc;
+	}
+	return 0;
+}
+
+/* Soft dependencies before, hard dependencies, the module, soft dependencies after. */
+static int insert_tree(struct load *ld, struct kmod_module *m, const char *extra, int depth)
+{
+	struct kmod_list *pre = NULL, *post = NULL, *deps;
+	const char *name = kmod_module_get_name(m), *path;
+	char opts[512];
+	int state = kmod_module_get_initstate(m), rc;
+
+	if (state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN ||
+	    state == KMOD_MODULE_COMING)
+		return 0;
+	if (depth > MAX_DEPTH) {
+		vh_log(ld->lg, VH_ERR, "cannot load %s: dependencies nest deeper than %d", name,
+		       MAX_DEPTH);
+		return -ELOOP;
+	}
+	path = kmod_module_get_path(m);
+	if (!path) {
+		vh_log(ld->lg, VH_ERR, "cannot load %s: not in modules.dep", name);
+		return -ENOENT;
+	}
+	if (kmod_module_get_install_commands(m))
+		vh_log(ld->lg, VH_WARNING,
+		       "%s has an install command in modprobe.d: not run, the agent inserts it",
+		       name);
+	rc = module_options(m, extra, opts, sizeof(opts));
+	if (rc < 0) {
+		vh_log(ld->lg, VH_ERR, "cannot load %s: its options are longer than %zu bytes",
+		       name, sizeof(opts) - 1);
+		return rc;
+	}
+	if (kmod_module_get_softdeps(m, &pre, &post) == 0)
+		insert_list(ld, pre, false, depth);
+	deps = kmod_module_get_dependencies(m);
+	rc = insert_list(ld, deps, true, depth);
+	kmod_module_unref_list(deps);
+	if (rc == 0)
+		rc = insert_file(ld, name, path, opts);
+	if (rc == 0)
+		insert_list(ld, post, false, depth);
+	kmod_module_unref_list(pre);
+	kmod_module_unref_list(post);
+	return rc;
 }
 
 /* Runs in a child (see child.c): module init probes devices and may block. */
@@ -44,21 +202,26 @@ static int insert_vfio_pci(void *arg)
 		rc = -ENOENT;
 	if (rc == 0) {
 		struct kmod_module *mod = kmod_module_get_module(list);
-		rc = kmod_module_probe_insert_module(mod, 0, ld->options[0] ? ld->options : NULL,
-						     NULL, NULL, NULL);
+		rc = insert_tree(ld, mod, ld->options, 0);
 		kmod_module_unref(mod);
-		if (rc > 0)
-			rc = -EPERM; /* blacklisted or refused by an install command */
 	}
 	kmod_module_unref_list(list);
 	kmod_unref(ctx);
-	return rc < 0 ? rc : 0;
+	return rc;
+}
+
+/* What /sys/module/compression names ("xz", "zstd", "gzip"), or "" where the kernel
+ * decompresses no modules (no CONFIG_MODULE_DECOMPRESS). */
+static void kernel_compression(int rootfd, char *buf, size_t size)
+{
+	if (vh_read_str_at(rootfd, "sys/module/compression", buf, size) < 0)
+		buf[0] = '\0';
 }
 
 int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log *lg,
 		     const struct vh_deadline *dl)
 {
-	struct load ld = {.options = options, .lg = lg};
+	struct load ld = {.rootfd = r->fd, .options = options, .lg = lg};
 	struct stat st;
 	int rc;
 
@@ -71,6 +234,7 @@ int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log
 		       options[0] ? " with " : "", options, r->path);
 		return 0;
 	}
+	kernel_compression(r->fd, ld.kernel_comp, sizeof(ld.kernel_comp));
 	rc = vh_child_run(insert_vfio_pci, &ld, dl);
 	if (rc == 0)
 		vh_log(lg, VH_INFO, "loaded vfio-pci with libkmod%s%s", options[0] ? " with " : "",

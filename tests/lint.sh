@@ -5,13 +5,24 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 n=0
 for f in hook/* dracut-module/*.sh initramfs-tools/hooks/* initramfs-tools/scripts/*/* \
-	tests/deps.sh tests/run.sh tests/lint.sh tests/valgrind.sh tests/fuzz/run.sh agent/libkmod/fetch.sh; do
+	tests/deps.sh tests/run.sh tests/lint.sh tests/valgrind.sh tests/fuzz/run.sh agent/libkmod/fetch.sh \
+	agent/libkmod/apt-sources.sh; do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
 	if out=$(shellcheck -s sh "$f" 2>&1) && sh -n "$f"; then
 		echo "ok $n - shellcheck -s sh $f"
 	else
 		echo "not ok $n - shellcheck -s sh $f"
+		printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+done
+# The bash scripts of the tests (the QEMU boots, the fresh roots).
+for f in tests/fresh.sh tests/e2e/*.sh; do
+	n=$((n + 1))
+	if out=$(shellcheck -x -s bash "$f" 2>&1) && bash -n "$f"; then
+		echo "ok $n - shellcheck -s bash $f"
+	else
+		echo "not ok $n - shellcheck -s bash $f"
 		printf '%s\n' "$out" | sed 's/^/# /'
 	fi
 done

@@ -1,18 +1,20 @@
 #!/bin/sh
-# Fetch and unpack Debian's kmod source package with apt, using a private
-# sources list and private apt state so the system's apt setup is left alone.
+# Fetch and unpack Debian's kmod source package with apt, from the same archive (mirror,
+# proxy) as the system's own binary sources, through a private deb-src list and private
+# apt state: the system's apt setup is only read.
 #
-# usage: fetch.sh [-v VERSION] [-a APTDIR] DEST
-#   DEST     folder receiving kmod-<upstream version>/ (e.g. build/kmod-src)
-#   VERSION  Debian version to fetch (default 30+20221128-1, bookworm's)
+# usage: fetch.sh [-s SUITE] [-a APTDIR] DEST
+#   DEST     folder receiving kmod/ (the unpacked tree) and kmod/.debian-version
+#   SUITE    take the source from this suite (default: the version apt-get source picks
+#            from the system's own suites, as it would for an install)
 #   APTDIR   private apt state: sources list, lists, cache (default DEST/../apt)
 # Exit status: 0 unpacked (or already there), 1 failure, 2 usage error.
 
-version=30+20221128-1
+suite=
 aptdir=
 
 usage() {
-	echo "usage: fetch.sh [-v VERSION] [-a APTDIR] DEST" >&2
+	echo "usage: fetch.sh [-s SUITE] [-a APTDIR] DEST" >&2
 	exit 2
 }
 
@@ -21,9 +23,9 @@ die() {
 	exit 1
 }
 
-while getopts v:a: opt; do
+while getopts s:a: opt; do
 	case $opt in
-	v) version=$OPTARG ;;
+	s) suite=$OPTARG ;;
 	a) aptdir=$OPTARG ;;
 	*) usage ;;
 	esac
@@ -32,51 +34,48 @@ shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 dest=$1
 [ -n "$aptdir" ] || aptdir=$dest/../apt
+here=$(dirname "$0")
 
-# dpkg-source names the tree after the upstream version (no Debian revision).
-tree=kmod-${version%-*}
-if [ -f "$dest/$tree/libkmod/libkmod.h" ]; then
-	echo "fetch.sh: $dest/$tree already unpacked"
+if [ -f "$dest/kmod/libkmod/libkmod.h" ] && [ -s "$dest/kmod/.debian-version" ]; then
+	echo "fetch.sh: $dest/kmod (kmod $(cat "$dest/kmod/.debian-version")) already unpacked"
 	exit 0
 fi
 
 command -v apt-get >/dev/null || die "apt-get not found: this needs a Debian system"
 command -v dpkg-source >/dev/null || die "dpkg-source not found: install dpkg-dev"
 
-mkdir -p "$dest" "$aptdir/lists/partial" "$aptdir/cache/archives/partial" ||
+mkdir -p "$dest" "$aptdir/lists/partial" "$aptdir/cache/archives/partial" "$aptdir/parts" ||
 	die "cannot create $dest or $aptdir"
 # Absolute paths: apt-get source runs in a work folder below.
 dest=$(cd "$dest" && pwd) || die "cannot enter $dest"
 aptdir=$(cd "$aptdir" && pwd) || die "cannot enter $aptdir"
 
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-[ -r "$keyring" ] || die "cannot read $keyring: install debian-archive-keyring"
-printf 'deb-src [signed-by=%s] http://deb.debian.org/debian bookworm main\n' \
-	"$keyring" >"$aptdir/sources.list" || die "cannot write $aptdir/sources.list"
+# deb-src twins of the system's deb entries (with -s, of those entries' archives for SUITE).
+sh "$here/apt-sources.sh" | awk -F'|' -v suite="$suite" '
+	{ o = ($1 == "") ? "" : "[" $1 "] "; s = (suite == "") ? $3 : suite }
+	suite != "" && $3 ~ /-(security|updates|backports)$/ { next }
+	!seen[o $2 s]++ { print "deb-src " o $2 " " s " " $4 }' >"$aptdir/sources.list" ||
+	die "cannot write $aptdir/sources.list"
+[ -s "$aptdir/sources.list" ] ||
+	die "the system has no apt source entry (sources.list or sources.list.d) to take the archive from"
 
-# APT_CONFIG is read before /etc/apt/apt.conf.d, so pointing Dir::Etc::Parts
-# at an empty folder keeps the system's hooks (APT::Update::Post-Invoke...)
-# from running for our private update. A proxy can still come from http_proxy.
-mkdir -p "$aptdir/conf.d" || die "cannot create $aptdir/conf.d"
-cat >"$aptdir/apt.conf" <<EOF || die "cannot write $aptdir/apt.conf"
-Dir::Etc::Parts "$aptdir/conf.d";
-Dir::Etc::Main "/dev/null";
-Acquire::GzipIndexes "true";
-EOF
-APT_CONFIG=$aptdir/apt.conf
-export APT_CONFIG
-
-# The private lists and cache belong to root, so apt's _apt sandbox user
-# could not write them: download as the calling user instead.
+# The system's apt configuration (proxy, mirror settings) stays in force; only the
+# source list, lists, cache and status are private, and the system's update hooks
+# (APT::Update::Post-Invoke...) are cleared for this private update. The lists and cache
+# belong to the caller, so apt's _apt sandbox user could not write them: download as the
+# calling user instead.
 set -- \
 	-o "Dir::Etc::SourceList=$aptdir/sources.list" \
-	-o Dir::Etc::SourceParts=/dev/null \
+	-o "Dir::Etc::SourceParts=$aptdir/parts" \
 	-o "Dir::State::Lists=$aptdir/lists" \
 	-o Dir::State::Status=/dev/null \
 	-o "Dir::Cache=$aptdir/cache" \
+	-o APT::Update::Post-Invoke::= \
+	-o APT::Update::Post-Invoke-Success::= \
+	-o Acquire::GzipIndexes=true \
 	-o APT::Sandbox::User="$(id -un)"
 
-echo "fetch.sh: updating the private source index in $aptdir"
+echo "fetch.sh: updating the private source index in $aptdir ($(wc -l <"$aptdir/sources.list") entries)"
 apt-get -q --error-on=any "$@" update >"$aptdir/update.log" 2>&1 || {
 	cat "$aptdir/update.log" >&2
 	die "apt-get update failed for the private sources list $aptdir/sources.list"
@@ -90,15 +89,24 @@ mkdir "$work" || die "cannot create $work"
 trap 'rm -rf "$work"' EXIT
 trap 'exit 1' HUP INT TERM
 
-echo "fetch.sh: fetching kmod $version into $dest"
-(cd "$work" && apt-get -q "$@" source "kmod=$version") >"$work/source.log" 2>&1 || {
+echo "fetch.sh: fetching the kmod source package into $dest"
+(cd "$work" && apt-get -q "$@" source kmod) >"$work/source.log" 2>&1 || {
 	cat "$work/source.log" >&2
-	die "apt-get source kmod=$version failed (is it still in bookworm main? see above)"
+	die "apt-get source kmod failed (sources: $aptdir/sources.list; see above)"
 }
-[ -f "$work/$tree/libkmod/libkmod.h" ] || die "unpacked tree $work/$tree lacks libkmod/libkmod.h"
-
-rm -rf "${dest:?}/$tree"
-if ! mv "$work/$tree" "$dest/$tree" || ! mv "$work"/kmod_* "$dest/"; then
-	die "cannot move $tree into $dest"
+set -- "$work"/kmod_*.dsc
+dsc=$1
+[ -f "$dsc" ] || die "apt-get source kmod left no kmod_*.dsc in $work"
+version=$(sed -n 's/^Version: *//p' "$dsc" | head -n 1)
+upstream=${version#*:}
+tree=$work/kmod-${upstream%-*}
+if [ ! -f "$tree/libkmod/libkmod.h" ]; then
+	set -- "$work"/kmod-*/
+	tree=${1%/}
 fi
-echo "fetch.sh: unpacked $dest/$tree"
+[ -f "$tree/libkmod/libkmod.h" ] || die "the unpacked kmod $version in $work lacks libkmod/libkmod.h"
+echo "$version" >"$tree/.debian-version" || die "cannot write $tree/.debian-version"
+
+rm -rf "${dest:?}/kmod"
+mv "$tree" "$dest/kmod" || die "cannot move $tree to $dest/kmod"
+echo "fetch.sh: unpacked kmod $version in $dest/kmod"

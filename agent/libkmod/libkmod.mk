@@ -19,8 +19,12 @@ KHEADERS_SRC ?= /usr/include
 KHEADERS_ARCH ?= x86_64-linux-gnu
 
 LIBKMOD_HERE := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
-KMOD_DEB_VERSION := 30+20221128-1
-KMOD_SRC := $(BUILD)/kmod-src/kmod-$(firstword $(subst -, ,$(KMOD_DEB_VERSION)))
+# The suite whose kmod source is built: kmod 30.x, the layout LIBKMOD_SRCS and config.h
+# describe, whatever the build host runs (its point releases are taken as they come: no
+# version is pinned). The agent loads compressed modules through the kernel itself
+# (modload.c), so a newer libkmod would add nothing it uses.
+KMOD_SUITE ?= bookworm
+KMOD_SRC := $(BUILD)/kmod-src/kmod
 KMOD_FETCHED := $(KMOD_SRC)/libkmod/libkmod.h
 
 KHEADERS := $(BUILD)/kheaders
@@ -42,7 +46,10 @@ LIBKMOD_BUILD_CFLAGS := -std=gnu11 -Os -pipe -ffunction-sections -fdata-sections
 	-include $(LIBKMOD_HERE)/config.h -I$(KMOD_SRC) -isystem $(KHEADERS)
 
 $(KMOD_FETCHED):
-	sh $(LIBKMOD_HERE)/fetch.sh -v $(KMOD_DEB_VERSION) -a $(BUILD)/apt $(BUILD)/kmod-src
+	sh $(LIBKMOD_HERE)/fetch.sh -s $(KMOD_SUITE) -a $(BUILD)/apt $(BUILD)/kmod-src
+	@for f in $(LIBKMOD_SRCS) libkmod/libkmod.sym; do [ -f $(KMOD_SRC)/$$f ] || { \
+		echo "libkmod.mk: kmod $$(cat $(KMOD_SRC)/.debian-version) from $(KMOD_SUITE) lacks $$f:" \
+			"this build knows kmod 30's layout" >&2; exit 1; }; done
 
 $(addprefix $(KMOD_SRC)/,$(LIBKMOD_SRCS) libkmod/libkmod.sym): $(KMOD_FETCHED) ;
 

@@ -100,6 +100,23 @@ main() {
 	echo "                     /run/vfiohost/report.json;  vfiohost status"
 	echo
 	echo "demo took $((SECONDS - start)) s"
+	verdict
+}
+
+# verdict: both GPU pairs on vfio-pci in both images, or one line saying where not.
+verdict() {
+	local b g d bad=""
+	for g in demo-itools demo-dracut; do
+		for b in "$PAIR1_VGA" "$PAIR1_HDA" "$PAIR2_VGA" "$PAIR2_HDA"; do
+			d=$(pci "$g" "$b" driver)
+			[ "$d" = vfio-pci ] || bad+=" ${g#demo-}:$b(${d:-none})"
+		done
+	done
+	if [ -n "$bad" ]; then
+		echo "demo: FAILED: GPU functions not on vfio-pci:$bad (see $OUT/log/demo-*.report)" >&2
+		return 1
+	fi
+	echo "demo: both GPU pairs are on vfio-pci in the initramfs-tools and the dracut image"
 }
 
 main "$@"
