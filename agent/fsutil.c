@@ -1,4 +1,5 @@
 /* fsutil: careful sysfs/procfs I/O relative to a root directory fd. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -236,6 +237,52 @@ int vh_read_stream_at(int dirfd, const char *rel, char **out, size_t *len, size_
 	*out = buf;
 	*len = got;
 	return 0;
+}
+
+/* Calls fn(name, arg) for each entry of the directory rel under dirfd but those whose name
+ * starts with a dot, until fn returns non-zero. Returns that value, 0 once every entry was
+ * seen, or -errno when the directory cannot be opened or read (a readdir error included). */
+int vh_dir_each(int dirfd, const char *rel, int (*fn)(const char *name, void *arg), void *arg)
+{
+	int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	for (;;) {
+		errno = 0;
+		e = readdir(d);
+		if (!e) {
+			rc = errno ? -errno : 0;
+			break;
+		}
+		if (e->d_name[0] != '.' && (rc = fn(e->d_name, arg)) != 0)
+			break;
+	}
+	closedir(d);
+	return rc;
+}
+
+static int count_entry(const char *name, void *arg)
+{
+	(void)name;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* How many entries the directory holds, dot files aside. */
+int vh_dir_count(int dirfd, const char *rel, size_t *n)
+{
+	*n = 0;
+	return vh_dir_each(dirfd, rel, count_entry, n);
 }
 
 /* mkdir -p of a relative path under dirfd. */

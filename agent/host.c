@@ -1,5 +1,4 @@
 /* host: what the rules need beyond PCI: memory, NUMA nodes, command line, IOMMU groups. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,7 +21,7 @@ static int memtotal_in(const char *text, uint64_t *kib)
 	return 0;
 }
 
-int vh_read_meminfo(const struct vh_root *r, uint64_t *memtotal_kib)
+static int read_meminfo(const struct vh_root *r, uint64_t *memtotal_kib)
 {
 	char buf[4096];
 	ssize_t n = vh_read_at(r->fd, "proc/meminfo", buf, sizeof(buf) - 1);
@@ -39,41 +38,67 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-/* NUMA nodes with their memory, from sys/devices/system/node/nodeN/meminfo. */
-int vh_read_nodes(struct vh_host *h, const struct vh_root *r)
-{
-	int fd = openat(r->fd, "sys/devices/system/node", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *e;
+#define NODES "sys/devices/system/node"
 
-	h->nnodes = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -ENOENT;
-	}
-	while ((e = readdir(d)) && h->nnodes < VH_MAX_NODES) {
-		char *end;
-		long id;
-		if (strncmp(e->d_name, "node", 4) != 0)
-			continue;
-		id = strtol(e->d_name + 4, &end, 10);
-		if (end == e->d_name + 4 || *end || id < 0 || id > 4095)
-			continue;
+struct node_walk {
+	struct vh_host *h;
+	int seen;
+};
+
+/* Keeps the VH_MAX_NODES lowest node numbers, whatever order the directory lists them in. */
+static int add_node(const char *name, void *arg)
+{
+	struct node_walk *w = arg;
+	struct vh_host *h = w->h;
+	int *top = &h->node_id[0];
+	char *end;
+	long id;
+
+	if (strncmp(name, "node", 4) != 0)
+		return 0;
+	id = strtol(name + 4, &end, 10);
+	if (end == name + 4 || *end || id < 0 || id > 4095)
+		return 0;
+	if (w->seen++ < VH_MAX_NODES) {
 		h->node_id[h->nnodes++] = (int)id;
+		return 0;
 	}
-	closedir(d);
+	for (int i = 1; i < h->nnodes; i++)
+		if (h->node_id[i] > *top)
+			top = &h->node_id[i];
+	if (id < *top)
+		*top = (int)id;
+	return 0;
+}
+
+/* NUMA nodes with their memory, from NODES/nodeN/meminfo. A host without that folder, or
+ * one that cannot be read, has no nodes: hugepages then go through the global count. */
+static void read_nodes(struct vh_host *h, const struct vh_root *r, FILE *errf)
+{
+	struct node_walk w = {.h = h};
+	int rc = vh_dir_each(r->fd, NODES, add_node, &w);
+
+	if (rc < 0) {
+		if (rc != -ENOENT)
+			fprintf(errf, "vfiohost: cannot read %s: %s\n", NODES, strerror(-rc));
+		h->nnodes = 0;
+		return;
+	}
+	if (w.seen > VH_MAX_NODES)
+		fprintf(
+		    errf,
+		    "vfiohost: %s lists %d NUMA nodes: hugepages are split over the %d lowest-numbered only\n",
+		    NODES, w.seen, VH_MAX_NODES);
 	qsort(h->node_id, (size_t)h->nnodes, sizeof(int), cmp_int);
 	for (int i = 0; i < h->nnodes; i++) {
 		char path[96], buf[4096];
 		ssize_t n;
-		vh_fmt(path, sizeof(path), "sys/devices/system/node/node%d/meminfo", h->node_id[i]);
+		vh_fmt(path, sizeof(path), NODES "/node%d/meminfo", h->node_id[i]);
 		n = vh_read_at(r->fd, path, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = '\0';
 		if (memtotal_in(buf, &h->node_mem_kib[i]) < 0)
 			h->node_mem_kib[i] = 0;
 	}
-	return 0;
 }
 
 int vh_read_cmdline(const struct vh_root *r, char *buf, size_t size)
@@ -121,23 +146,18 @@ bool vh_cmdline_has(const char *cmdline, const char *word)
 	return false;
 }
 
-static int count_groups(const struct vh_root *r)
-{
-	int fd = openat(r->fd, "sys/kernel/iommu_groups", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *e;
-	int n = 0;
+#define GROUPS "sys/kernel/iommu_groups"
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+/* The IOMMU groups the kernel lists; none when the folder is missing or cannot be read. */
+static int count_groups(const struct vh_root *r, FILE *errf)
+{
+	size_t n = 0;
+	int rc = vh_dir_count(r->fd, GROUPS, &n);
+
+	if (rc < 0 && rc != -ENOENT)
+		fprintf(errf, "vfiohost: cannot read %s: %s: the IOMMU is taken as not active\n",
+			GROUPS, strerror(-rc));
+	return rc < 0 || n > 1000000000 ? 0 : (int)n;
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -192,11 +212,11 @@ int vh_host_discover(struct vh_host *h, const struct vh_root *r, FILE *errf)
 	rc = vh_host_index(h);
 	if (rc < 0)
 		return rc;
-	h->ngroups = count_groups(r);
+	h->ngroups = count_groups(r, errf);
 	h->iommu_active = h->ngroups > 0;
-	if (vh_read_meminfo(r, &h->memtotal_kib) < 0)
+	if (read_meminfo(r, &h->memtotal_kib) < 0)
 		h->memtotal_kib = 0;
-	vh_read_nodes(h, r);
+	read_nodes(h, r, errf);
 	vh_read_cmdline(r, h->cmdline, sizeof(h->cmdline));
 	return 0;
 }

@@ -1,5 +1,4 @@
 /* pci: walk /sys/bus/pci/devices, one uevent read and one group link per function. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -126,78 +125,49 @@ static int sort_functions(struct vh_host *h)
 	return 0;
 }
 
-static int count_entries(int devfd, size_t *n)
-{
-	int fd = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *e;
+struct walk {
+	struct vh_host *h;
+	size_t cap;
+	FILE *errf;
+};
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	*n = 0;
-	errno = 0;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			(*n)++;
-	closedir(d);
-	return errno ? -errno : 0;
-}
-
-/* Fills h->fn from the directory; a function that cannot be read is skipped, with a warning. */
-static int walk_devices(struct vh_host *h, size_t cap, FILE *errf)
+/* One entry of the devices directory into h->fn; a function that cannot be read is kept,
+ * with a warning. Returns 1 (stop) once the table is full. */
+static int add_device(const char *name, void *arg)
 {
-	int fd = openat(h->devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	struct dirent *e;
+	struct walk *w = arg;
+	struct vh_fn *fn = &w->h->fn[w->h->nfn];
 	int rc;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
+	if (w->h->nfn == w->cap)
+		return 1;
+	memset(fn, 0, sizeof(*fn));
+	if (bdf_parse(name, fn) < 0) {
+		fprintf(w->errf, "vfiohost: ignoring %s/%s: not a PCI address\n", DEVICES, name);
+		return 0;
 	}
-	for (;;) {
-		struct vh_fn *fn = &h->fn[h->nfn];
-
-		errno = 0;
-		e = h->nfn < cap ? readdir(d) : NULL;
-		if (!e)
-			break;
-		if (e->d_name[0] == '.')
-			continue;
-		memset(fn, 0, sizeof(*fn));
-		if (bdf_parse(e->d_name, fn) < 0) {
-			fprintf(errf, "vfiohost: ignoring %s/%s: not a PCI address\n", DEVICES,
-				e->d_name);
-			continue;
-		}
-		rc = read_uevent(h->devfd, fn);
-		if (rc < 0) {
-			/* Kept, never selected: a device we cannot read still blocks its group. */
-			fprintf(
-			    errf,
-			    "vfiohost: %s: cannot read its uevent (%s): an unknown device, never taken, and its IOMMU group is not isolated\n",
-			    fn->bdf, strerror(-rc));
-			fn->unreadable = true;
-			fn->vendor = fn->device = 0xffff;
-			fn->class = 0xffffff;
-			fn->driver[0] = '\0';
-		}
-		read_group(h->devfd, fn);
-		fn->numa = -1;
-		fn->boot_vga = -1;
-		h->nfn++;
+	rc = read_uevent(w->h->devfd, fn);
+	if (rc < 0) {
+		/* Kept, never selected: a device we cannot read still blocks its group. */
+		fprintf(
+		    w->errf,
+		    "vfiohost: %s: cannot read its uevent (%s): an unknown device, never taken, and its IOMMU group is not isolated\n",
+		    fn->bdf, strerror(-rc));
+		fn->unreadable = true;
+		fn->vendor = fn->device = 0xffff;
+		fn->class = 0xffffff;
+		fn->driver[0] = '\0';
 	}
-	rc = errno ? -errno : 0;
-	closedir(d);
-	return rc;
+	read_group(w->h->devfd, fn);
+	fn->numa = -1;
+	fn->boot_vga = -1;
+	w->h->nfn++;
+	return 0;
 }
 
 int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf)
 {
+	struct walk walk = {.h = h, .errf = errf};
 	size_t cap = 0;
 	int rc;
 
@@ -208,18 +178,21 @@ int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf)
 			strerror(-rc));
 		return rc;
 	}
-	rc = count_entries(h->devfd, &cap);
-	if (rc < 0)
+	rc = vh_dir_count(h->devfd, ".", &cap);
+	if (rc < 0) {
+		fprintf(errf, "vfiohost: cannot read %s: %s\n", DEVICES, strerror(-rc));
 		return rc;
+	}
 	if (cap > VH_MAX_FUNCS)
 		cap = VH_MAX_FUNCS;
 	cap += 16; /* a device that appears during the walk still fits */
 	h->fn = calloc(cap, sizeof(*h->fn));
 	if (!h->fn)
 		return -ENOMEM;
-	rc = walk_devices(h, cap, errf);
+	walk.cap = cap;
+	rc = vh_dir_each(h->devfd, ".", add_device, &walk);
 	if (rc < 0)
-		fprintf(errf, "vfiohost: reading %s: %s\n", DEVICES, strerror(-rc));
+		fprintf(errf, "vfiohost: cannot read %s: %s\n", DEVICES, strerror(-rc));
 	return sort_functions(h);
 }
 

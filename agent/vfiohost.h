@@ -38,6 +38,8 @@ int vh_link_base_at(int dirfd, const char *rel, char *buf, size_t size);
 int vh_read_whole_at(int dirfd, const char *rel, char **out, size_t *len, size_t max);
 int vh_read_stream_at(int dirfd, const char *rel, char **out, size_t *len, size_t max);
 int vh_mkdirs_at(int dirfd, const char *rel);
+int vh_dir_each(int dirfd, const char *rel, int (*fn)(const char *name, void *arg), void *arg);
+int vh_dir_count(int dirfd, const char *rel, size_t *n);
 int vh_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 uint64_t vh_now_us(void);
 
@@ -180,8 +182,6 @@ int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf);
 void vh_pci_detail(const struct vh_host *h, struct vh_fn *fn);
 int vh_pci_resources(const struct vh_host *h, const struct vh_fn *fn, uint64_t *start,
 		     uint64_t *end, int max);
-int vh_read_meminfo(const struct vh_root *r, uint64_t *memtotal_kib);
-int vh_read_nodes(struct vh_host *h, const struct vh_root *r);
 int vh_read_cmdline(const struct vh_root *r, char *buf, size_t size);
 const char *vh_cmdline_get(const char *cmdline, const char *key, char *buf, size_t size);
 bool vh_cmdline_has(const char *cmdline, const char *word);
