@@ -40,7 +40,7 @@ image() {
 		return 0
 	fi
 	log "building $img ..."
-	"build_$g" "$POLICY" "$img" "$OUT/log/build-$g.log" ||
+	build_image "$g" "$POLICY" "$img" "$OUT/log/build-$g.log" ||
 		{ log "the $g build failed: see $OUT/log/build-$g.log"; return 1; }
 	echo "$stamp" >"$OUT/img/$g.stamp"
 	log "built $img in $((SECONDS - s)) s"

@@ -147,13 +147,29 @@ build_itools() {
 		mkinitramfs -d "$conf" -o "$img" "$KVER" >"$logf" 2>&1
 }
 
-# build_dracut POLICY IMAGE LOG: a dracut image from a private copy of /usr/lib/dracut
-# (dracut has no option for an extra module folder) holding 90vfiohost and the
-# test-only 99vfiohost-e2e, with private --conf/--confdir, not host-only. The native
-# drivers are added (udev would load them) and 99vfiohost-e2e also lists bochs and
-# snd_hda_intel in modules-load.d (systemd-modules-load loads them at once).
+# dracut_mode_args MODE: dracut's options for one of the three ways dracut is run:
+# systemd (systemd in the image, dracut's default where the host has systemd), nosystemd
+# (dracut's own shell init) and hostonly (Fedora's and RHEL's default: only the modules
+# the running host uses, unless a module forces its own).
+dracut_mode_args() {
+	case $1 in
+	systemd) echo --no-hostonly ;;
+	nosystemd) echo --no-hostonly --omit "'systemd systemd-initrd dracut-systemd'" ;;
+	hostonly) echo --hostonly ;;
+	*) log "unknown dracut mode '$1' (systemd, nosystemd, hostonly)"; return 1 ;;
+	esac
+}
+
+# build_dracut POLICY IMAGE LOG [MODE]: a dracut image from a private copy of
+# /usr/lib/dracut (dracut has no option for an extra module folder) holding 90vfiohost
+# and the test-only 99vfiohost-e2e, with private --conf/--confdir, in MODE (default
+# systemd, see dracut_mode_args). The native drivers are added (udev would load them)
+# and, under systemd, 99vfiohost-e2e also lists bochs and snd_hda_intel in
+# modules-load.d (systemd-modules-load loads them at once).
 build_dracut() {
-	local policy=$1 img=$2 logf=$3 base=$OUT/dracut-base conf=$OUT/conf/dracut
+	local policy=$1 img=$2 logf=$3 mode=${4:-systemd} base=$OUT/dracut-base conf=$OUT/conf/dracut
+	local -a margs
+	eval "margs=($(dracut_mode_args "$mode"))" || return 1
 	rm -rf "$base" "$conf"
 	mkdir -p "$conf/conf.d"
 	cp -a /usr/lib/dracut "$base"
@@ -164,10 +180,21 @@ build_dracut() {
 	: >"$conf/dracut.conf"
 	VFIOHOST_BIN=$AGENT VFIOHOST_CONF=$policy VFIOHOST_HOOK=$REPO/hook/vfiohost-boot \
 		E2E_GUEST=$GUEST dracutbasedir=$base \
-		dracut --force --no-hostonly --conf "$conf/dracut.conf" --confdir "$conf/conf.d" \
+		dracut --force "${margs[@]}" --conf "$conf/dracut.conf" --confdir "$conf/conf.d" \
 		--tmpdir "$OUT/tmp" --add "vfiohost vfiohost-e2e" \
 		--add-drivers "bochs snd_hda_intel e1000e" --zstd \
 		--kver "$KVER" "$img" >"$logf" 2>&1
+}
+
+# build_image NAME POLICY IMAGE LOG: NAME is itools, dracut (systemd in the image),
+# dracut-nosystemd or dracut-hostonly.
+build_image() {
+	case $1 in
+	itools) build_itools "$2" "$3" "$4" ;;
+	dracut) build_dracut "$2" "$3" "$4" systemd ;;
+	dracut-*) build_dracut "$2" "$3" "$4" "${1#dracut-}" ;;
+	*) log "unknown image '$1'"; return 1 ;;
+	esac
 }
 
 # boot_vm IMAGE NAME EXTRA_CMDLINE [QEMU_ARG...]: boot once; the console goes to

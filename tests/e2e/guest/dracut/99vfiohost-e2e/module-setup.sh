@@ -1,6 +1,7 @@
 #!/bin/bash
-# TEST ONLY (tests/e2e; never installed): a systemd unit that prints the state the
-# e2e harness asserts on once udev has settled, then powers off.
+# TEST ONLY (tests/e2e; never installed): print the state the e2e harness asserts on once
+# udev has settled, then power off: a systemd unit where the image has systemd, an
+# initqueue/settled hook of dracut's own init where it has not.
 # shellcheck disable=SC2154 # moddir, initdir, systemdsystemunitdir, udevrulesdir are dracut's
 
 # called by dracut
@@ -10,7 +11,6 @@ check() {
 
 # called by dracut
 depends() {
-    echo systemd
     return 0
 }
 
@@ -21,6 +21,10 @@ install() {
     inst_simple "${E2E_GUEST:?}/e2e-report" /usr/lib/vfiohost-e2e/e2e-report
     inst_simple "$E2E_GUEST/udev-mark" /usr/lib/vfiohost-e2e/udev-mark
     inst_simple "$E2E_GUEST/00-vfiohost-e2e.rules" "$udevrulesdir/00-vfiohost-e2e.rules"
+    if ! dracut_module_included systemd; then
+        inst_hook initqueue/settled 99 "$moddir/vfiohost-e2e-settled.sh"
+        return 0
+    fi
     inst_simple "$moddir/vfiohost-e2e.service" "$systemdsystemunitdir/vfiohost-e2e.service"
     # Like a package shipping /usr/lib/modules-load.d/gpu.conf: systemd-modules-load loads
     # these native drivers early, in parallel with the pre-udev hook unless ordered.
