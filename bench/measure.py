@@ -7,7 +7,8 @@ Expects the hosts built by bench/genhosts.py in BUILD/bench and the agent in
 BUILD/vfiohost. Prints the decision checks and the tables, writes BUILD/bench/results.csv,
 BUILD/bench/scaling.dat, BUILD/bench/scaling.gp and BUILD/bench/scaling.png.
 
-Environment: BENCH_FULL=1 runs every slow reference to the end instead of capping it
+Environment: SEED_SCRIPT=FILE the seed guide's check script and GUIDE=FILE the guide it was
+taken from (bench/run.sh sets both; the project does not carry them); BENCH_FULL=1 runs every slow reference to the end instead of capping it
 (the seed check on the 30,000-function host then takes tens of minutes); BENCH_CAP=S
 sets the cap of a capped run (default 20 seconds).
 """
@@ -29,7 +30,8 @@ REPO = os.path.dirname(HERE)
 FULL = os.environ.get("BENCH_FULL") == "1"
 CAP = float(os.environ.get("BENCH_CAP", "20"))
 HOSTS = ["desktop", "server", "sriov", "extreme"]
-SEED_GUIDE = "/work/shared/seed/host-setup-guide.txt"
+SEED_GUIDE = os.environ.get("GUIDE", "")
+SEED_SCRIPT = os.environ.get("SEED_SCRIPT", "")
 
 # Repetitions per host: plan, shell (read), shell (cat), check, seed, and `vfiohost
 # --version` (nop: the cost of starting a process, the floor under every figure). 0: not
@@ -383,18 +385,6 @@ def nfunctions(root):
     return len(os.listdir(os.path.join(root, "sys/bus/pci/devices")))
 
 
-def seed_identical(path):
-    """Is bench/seed-check.bash the guide's script, byte for byte? None without the guide."""
-    if not os.path.exists(SEED_GUIDE):
-        return None
-    with open(SEED_GUIDE) as f:
-        lines = f.read().split("\n")
-    start = lines.index("#!/usr/bin/env bash")
-    end = lines.index("Here is what a good summary should look like:")
-    with open(path) as f:
-        return f.read() == "\n".join(lines[start:end]) + "\n"
-
-
 def fmt_ms(v, extrap=False):
     if v is None:
         return "-"
@@ -424,12 +414,12 @@ def main(argv):
     seed_sh = os.path.join(HERE, "seed-run.sh")
     t_start = time.time()
 
-    same = seed_identical(os.path.join(HERE, "seed-check.bash"))
-    say("seed check script: " + {True: f"bench/seed-check.bash is the script of {SEED_GUIDE} "
-                                 "section 2, byte for byte",
-                                 False: f"bench/seed-check.bash DIFFERS from {SEED_GUIDE}",
-                                 None: "the guide is not on this machine; using "
-                                 "bench/seed-check.bash as copied"}[same])
+    if not SEED_SCRIPT or not os.path.isfile(SEED_SCRIPT):
+        print("measure.py: SEED_SCRIPT= does not name the seed guide's check script "
+              "(bench/run.sh takes it from GUIDE=)", file=sys.stderr)
+        return 2
+    say(f"seed check script: {SEED_SCRIPT}, the script of {SEED_GUIDE or 'the seed guide'} "
+        "section 2, byte for byte")
     mode = "ns" if subprocess.run(["unshare", "-m", "--propagation", "private", "true"],
                                   stderr=subprocess.DEVNULL).returncode == 0 else "sed"
     say(f"seed check wrapper: bench/seed-run.sh -m {mode} ("

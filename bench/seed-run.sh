@@ -1,8 +1,9 @@
 #!/bin/sh
-# seed-run.sh: run the seed guide's check script (bench/seed-check.bash, verbatim) against a
-# fake root, as if that root were the machine's.
+# seed-run.sh: run the seed guide's check script ($SEED_SCRIPT, verbatim: bench/run.sh
+# takes it from the guide GUIDE= names into the build folder) against a fake root, as if
+# that root were the machine's.
 #
-# usage: seed-run.sh [-m ns|sed] [-k COUNTFILE] ROOT
+# usage: SEED_SCRIPT=FILE seed-run.sh [-m ns|sed] [-k COUNTFILE] ROOT
 #   -m ns   (default when `unshare -m` works, i.e. as root) a private mount namespace in
 #           which ROOT/sys is bind-mounted on /sys and ROOT/proc/{cmdline,cpuinfo} on
 #           /proc/{cmdline,cpuinfo}: the script and the real lspci and lscpu run unchanged
@@ -30,6 +31,11 @@ if [ $# -ne 1 ] || [ ! -d "$1/sys" ]; then
 	exit 2
 fi
 root=$(cd "$1" && pwd)
+script=${SEED_SCRIPT:-}
+if [ ! -r "$script" ]; then
+	echo "seed-run.sh: SEED_SCRIPT= does not name the seed guide's check script (bench/run.sh takes it from GUIDE=)" >&2
+	exit 2
+fi
 if [ -z "$mode" ]; then
 	mode="sed"
 	unshare -m --propagation private true 2>/dev/null && mode="ns"
@@ -53,7 +59,7 @@ export BENCH_ROOT="$root" PATH="$tmp/bin:$here/shim:$PATH" LC_ALL=C
 if [ "$mode" = sed ]; then
 	sed -e "s|/sys/kernel/iommu_groups|$root/sys/kernel/iommu_groups|g" \
 		-e "s|/proc/cmdline|$root/proc/cmdline|g" -e "s|/proc/cpuinfo|$root/proc/cpuinfo|g" \
-		"$here/seed-check.bash" >"$tmp/seed-check.bash"
+		"$script" >"$tmp/seed-check.bash"
 	bash "$tmp/seed-check.bash"
 	exit $?
 fi
@@ -62,4 +68,4 @@ unshare -m --propagation private sh -c '
 	mount --bind "$BENCH_ROOT/sys" /sys &&
 	mount --bind "$BENCH_ROOT/proc/cmdline" /proc/cmdline &&
 	mount --bind "$BENCH_ROOT/proc/cpuinfo" /proc/cpuinfo || exit 1
-	exec bash "$1"' sh "$here/seed-check.bash"
+	exec bash "$1"' sh "$script"

@@ -5,15 +5,12 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-GUIDE="${GUIDE:-$REPO_DIR/../shared/seed/host-setup-guide.txt}"
 
-# host NAME|PATH: $ROOT is tests/hosts/NAME.host (or PATH), built once for this file
-# (check only reads it).
+# host NAME|PATH: $ROOT is tests/hosts/NAME.host (or PATH, one with a '/'), built once for
+# this file (check only reads it).
 host() {
-	local src="$1"
-	[ -f "$src" ] || src="$TESTS_DIR/hosts/$1.host"
-	ROOT="$BATS_FILE_TMPDIR/$(basename "$src")"
-	[ -d "$ROOT" ] || python3 "$TESTS_DIR/mkhost" "$src" "$ROOT" >/dev/null
+	ROOT="$BATS_FILE_TMPDIR/$(basename "$1")"
+	[ -d "$ROOT" ] || python3 "$TESTS_DIR/mkhost" "$1" "$ROOT" >/dev/null
 }
 
 # The shared hosts are built up front, side by side, to save time.
@@ -96,8 +93,9 @@ check_findings() {
 		(.gpu_groups[] | select(.others) | "others \(.group)")' | sort
 }
 
-# same_as_script: check --json finds on $ROOT what the guide's script finds.
+# same_as_script: check --json finds on $ROOT what the guide's script finds (GUIDE= needed).
 same_as_script() {
+	need_guide "its script"
 	command -v lspci >/dev/null || skip "lspci (pciutils) is needed to run the guide's script"
 	script_findings >"$BATS_TEST_TMPDIR/script"
 	grep -q '^groups ' "$BATS_TEST_TMPDIR/script" || fail "the guide's script did not run"
@@ -114,11 +112,17 @@ same_as_script() {
 	assert_equal "$(jqr .cpu_vendor)" AuthenticAMD
 }
 
-@test "seed host 1: the command line and boot flags are the guide's (amd_iommu and iommu=pt)" {
+@test "seed host 1: the boot flags are amd_iommu and iommu=pt" {
+	host seed-amd-5gpu
+	check_json
+	assert_equal "$(jqr -c .boot_flags)" '{"intel_iommu":false,"amd_iommu":true,"iommu_pt":true}'
+}
+
+@test "seed host 1: the command line is the guide's" {
+	need_guide "its command line"
 	host seed-amd-5gpu
 	check_json
 	assert_equal "$(jqr .cmdline)" "$(sed -n 's/^Kernel cmdline : //p' "$GUIDE")"
-	assert_equal "$(jqr -c .boot_flags)" '{"intel_iommu":false,"amd_iommu":true,"iommu_pt":true}'
 }
 
 @test "seed host 1: 57 IOMMU groups, so the IOMMU is active" {
@@ -142,6 +146,7 @@ same_as_script() {
 }
 
 @test "seed host 1: each GPU group holds exactly the functions the guide lists" {
+	need_guide "its listing of the GPU groups"
 	host seed-amd-5gpu
 	check_json
 	guide_listing "Here is what a good summary" "As we can see" >"$BATS_TEST_TMPDIR/guide"
@@ -166,6 +171,7 @@ same_as_script() {
 # ---------------------------------------------------------------- the seed guide's second example
 
 @test "seed host 2: the GPU groups 13 and 32 hold the bridges and functions the guide lists" {
+	need_guide "its listing of the GPU groups"
 	host seed-amd-bridges
 	check_json
 	guide_listing "Sometimes you may see PCI bridges" "3. Leverage 1G Huge Pages" >"$BATS_TEST_TMPDIR/guide"
@@ -217,7 +223,8 @@ same_as_script() {
 	assert_regex "$(jqr '.warnings | join("\n")')" "group 2"
 }
 
-@test "several GPUs in one group are a warning (exit 1)" {
+# two_gpus_one_group: builds the host of the next two tests.
+two_gpus_one_group() {
 	mkhost_text <<-'EOF'
 		# note: two GPUs with their audio behind one bridge, all in group 5
 		# cmdline: ro quiet intel_iommu=on
@@ -228,11 +235,19 @@ same_as_script() {
 		0000:02:00.0 group=5 class=0302 id=10de:1eb8
 		0000:03:00.0 group=6 class=0300 id=10de:2484
 	EOF
+}
+
+@test "several GPUs in one group are a warning (exit 1)" {
+	two_gpus_one_group
 	check_json
 	assert_failure 1
 	assert_equal "$(jqr -c '[.gpu_groups[] | [.group, .gpus, .others]]')" '[[5,2,false],[6,1,false]]'
 	assert_equal "$(jqr '.warnings | length')" 1
 	assert_regex "$(jqr '.warnings[0]')" "group 5"
+}
+
+@test "several GPUs in one group: check agrees with the guide's own script" {
+	two_gpus_one_group
 	same_as_script
 }
 
@@ -286,19 +301,29 @@ same_as_script() {
 	assert_equal "$(jqr '.iommu.kernel_enabled')" true
 }
 
-@test "kernel log 'AMD-Vi: ... IOMMU ... enabled' is kernel_enabled" {
+# amd_enabled_log: builds the host of the next two tests.
+amd_enabled_log() {
 	mkhost_text <<-'EOF'
 		# note: AMD wording of the enable line
 		# cpu_vendor: AuthenticAMD
 		# kmsg: AMD-Vi: AMD IOMMUv2 loaded and enabled
 		0000:01:00.0 group=1 class=0300 id=10de:2484
 	EOF
+}
+
+@test "kernel log 'AMD-Vi: ... IOMMU ... enabled' is kernel_enabled" {
+	amd_enabled_log
 	check_json
 	assert_equal "$(jqr '.iommu.kernel_enabled')" true
+}
+
+@test "kernel log 'AMD-Vi: ... IOMMU ... enabled': check agrees with the guide's own script" {
+	amd_enabled_log
 	same_as_script
 }
 
-@test "kernel log 'DMAR: IOMMU disabled' is kernel_disabled, and a warning (exit 1)" {
+# dmar_disabled_log: builds the host of the next two tests.
+dmar_disabled_log() {
 	mkhost_text <<-'EOF'
 		# note: booted with intel_iommu=off
 		# cmdline: ro quiet intel_iommu=off
@@ -306,10 +331,18 @@ same_as_script() {
 		# iommu: off
 		0000:01:00.0 class=0300 id=10de:2484
 	EOF
+}
+
+@test "kernel log 'DMAR: IOMMU disabled' is kernel_disabled, and a warning (exit 1)" {
+	dmar_disabled_log
 	check_json
 	assert_failure 1
 	assert_equal "$(jqr '.iommu | "\(.kernel_enabled) \(.kernel_disabled)"')" "false true"
 	assert_regex "$(jqr '.warnings | join("\n")')" "disabled"
+}
+
+@test "kernel log 'DMAR: IOMMU disabled': check agrees with the guide's own script" {
+	dmar_disabled_log
 	same_as_script
 }
 

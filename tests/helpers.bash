@@ -1,5 +1,7 @@
 # Shared by the bats files: build fake hosts and run vfiohost against them.
 #   VFIOHOST  the binary under test (default: build/vfiohost of this checkout)
+#   GUIDE     the seed guide (host-setup-guide.txt): someone else's text, not in the
+#             project; the tests that compare with it or its script run only when it is set
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
@@ -7,15 +9,22 @@ TESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(dirname "$TESTS_DIR")"
 VFIOHOST="${VFIOHOST:-$REPO_DIR/build/vfiohost}"
 case "$VFIOHOST" in /*) ;; *) VFIOHOST="$PWD/$VFIOHOST" ;; esac # tests may cd
-TOPOLOGIES="${TOPOLOGIES:-$REPO_DIR/../shared/topologies}"
+TOPOLOGIES="$TESTS_DIR/hosts/topologies" # real hosts, as published (see its README)
+GUIDE="${GUIDE:-}"
 
-# mkhost NAME|PATH: builds tests/hosts/NAME.host (or a path) into $ROOT.
+# need_guide WHAT: skips the test unless GUIDE= names the seed guide; WHAT is what of the
+# guide the test compares with.  A GUIDE that is set but unreadable is a failure, not a skip.
+need_guide() {
+	[ -n "$GUIDE" ] ||
+		skip "GUIDE= does not name the seed guide (host-setup-guide.txt): the comparison with $1 needs it"
+	[ -r "$GUIDE" ] || fail "GUIDE=$GUIDE: cannot read the seed guide there"
+}
+
+# mkhost NAME|PATH: builds tests/hosts/NAME.host, or PATH (one with a '/'), into $ROOT.
 mkhost() {
-	local src="$1"
-	[ -f "$src" ] || src="$TESTS_DIR/hosts/$1.host"
 	ROOT="$BATS_TEST_TMPDIR/root"
 	rm -rf "$ROOT"
-	python3 "$TESTS_DIR/mkhost" "$src" "$ROOT" >/dev/null
+	python3 "$TESTS_DIR/mkhost" "$1" "$ROOT" >/dev/null
 }
 
 # mkhost_text: builds a host from the description on stdin.

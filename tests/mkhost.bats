@@ -1,13 +1,10 @@
 #!/usr/bin/env bats
 # Tests of the fake-host builder tests/mkhost: the trees it writes must read like Linux sysfs.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
+load helpers # TOPOLOGIES, GUIDE and need_guide
 
 MKHOST="$BATS_TEST_DIRNAME/mkhost"
 HOSTS="$BATS_TEST_DIRNAME/hosts"
-TOPOLOGIES="${TOPOLOGIES:-/work/shared/topologies}"
-GUIDE="${GUIDE:-/work/shared/seed/host-setup-guide.txt}"
 
 setup() {
 	ROOT="$BATS_TEST_TMPDIR/root"
@@ -77,7 +74,7 @@ strip_names() {
 }
 
 @test "the seed guide's check script prints the guide's first summary on seed-amd-5gpu" {
-	[ -r "$GUIDE" ] || skip "no seed guide at $GUIDE"
+	need_guide "its script"
 	"$MKHOST" "$HOSTS/seed-amd-5gpu.host" "$ROOT"
 	R="$ROOT" bash <(guide_script) | sed "s|$ROOT||" | strip_names >"$BATS_TEST_TMPDIR/got"
 	sed -n '/^Here is what a good summary/,/^As we can see/p' "$GUIDE" | sed '1d;$d' | strip_names >"$BATS_TEST_TMPDIR/want"
@@ -85,7 +82,7 @@ strip_names() {
 }
 
 @test "the seed guide's check script lists the guide's bridge groups on seed-amd-bridges" {
-	[ -r "$GUIDE" ] || skip "no seed guide at $GUIDE"
+	need_guide "its script"
 	"$MKHOST" "$HOSTS/seed-amd-bridges.host" "$ROOT"
 	R="$ROOT" bash <(guide_script) | sed -n '/GPU-Containing/,$p' | strip_names >"$BATS_TEST_TMPDIR/got"
 	sed -n '/^Sometimes you may see PCI bridges/,/^3\. /p' "$GUIDE" | sed '1d;$d' | strip_names >"$BATS_TEST_TMPDIR/want"
@@ -366,6 +363,32 @@ strip_names() {
 	EOF
 }
 
+@test "a bare name is a host of tests/hosts" {
+	run "$MKHOST" desktop-1gpu "$ROOT"
+	assert_success
+	assert [ -e "$ROOT/sys/bus/pci/devices/0000:01:00.0" ]
+	run "$MKHOST" no-such-host "$BATS_TEST_TMPDIR/none"
+	assert_failure 2
+	assert_output "mkhost: cannot read $HOSTS/no-such-host.host: No such file or directory"
+}
+
+@test "a path with a slash is used as it is, never joined onto tests/hosts" {
+	cp "$TOPOLOGIES/x570-gtx1080ti-gt710.topo" "$BATS_TEST_TMPDIR/x570.topo"
+	run "$MKHOST" "$BATS_TEST_TMPDIR/x570.topo" "$ROOT"
+	assert_success
+	assert [ -e "$ROOT/sys/bus/pci/devices/0000:0b:00.0" ]
+	cd "$BATS_TEST_TMPDIR"
+	run "$MKHOST" ./x570.topo rel
+	assert_success
+	assert [ -e rel/sys/bus/pci/devices/0000:0b:00.0 ]
+	run "$MKHOST" "$BATS_TEST_TMPDIR/missing.topo" "$BATS_TEST_TMPDIR/none"
+	assert_failure 2
+	assert_output "mkhost: cannot read $BATS_TEST_TMPDIR/missing.topo: No such file or directory"
+	run "$MKHOST" ./desktop-1gpu.host "$BATS_TEST_TMPDIR/none"
+	assert_failure 2
+	assert_output "mkhost: cannot read ./desktop-1gpu.host: No such file or directory"
+}
+
 @test "a non-empty output directory is refused" {
 	mkdir -p "$ROOT"
 	touch "$ROOT/keep"
@@ -374,7 +397,7 @@ strip_names() {
 	assert_output --partial 'not empty'
 }
 
-@test "every shared topology builds" {
+@test "every real topology builds" {
 	for f in "$TOPOLOGIES"/*.topo; do
 		run "$MKHOST" "$f" "$BATS_TEST_TMPDIR/$(basename "$f")"
 		assert_success

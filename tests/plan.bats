@@ -1,17 +1,15 @@
 #!/usr/bin/env bats
 # `vfiohost plan`: the selection rules of SPEC section 3 (steps 1 to 7) on fake hosts
-# (tests/hosts) and on real topologies ($TOPOLOGIES), read from `plan --json` (section 5).
+# (tests/hosts) and on real ones (tests/hosts/topologies), read from `plan --json` (section 5).
 
 bats_require_minimum_version 1.5.0
 load helpers
 
-# host NAME|PATH: $ROOT is tests/hosts/NAME.host (or PATH), built once for this file;
+# host NAME|PATH: $ROOT is tests/hosts/NAME.host (or PATH, with a '/'), built once for this file;
 # plan only reads it (a test below checks that), so tests share it, each with its own policy.
 host() {
-	local src="$1"
-	[ -f "$src" ] || src="$TESTS_DIR/hosts/$1.host"
-	ROOT="$BATS_FILE_TMPDIR/$(basename "$src")"
-	[ -d "$ROOT" ] || python3 "$TESTS_DIR/mkhost" "$src" "$ROOT" >/dev/null
+	ROOT="$BATS_FILE_TMPDIR/$(basename "$1")"
+	[ -d "$ROOT" ] || python3 "$TESTS_DIR/mkhost" "$1" "$ROOT" >/dev/null
 	rm -rf "$ROOT/etc/vfiohost.conf"
 }
 
