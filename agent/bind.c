@@ -165,64 +165,44 @@ static void finish_group(struct vh_host *h, size_t first, size_t n, const struct
 	}
 }
 
-/* Calls fn for each group that holds a function to bind. */
-static void each_bind_group(struct vh_host *h, void (*fn)(struct vh_host *, size_t, size_t, void *),
-			    void *arg)
+/* Does the run of h->bygroup from first hold a function to bind? */
+static bool binds_any(const struct vh_host *h, size_t first, size_t n)
 {
-	for (size_t i = 0, n; i < h->nfn; i += n) {
-		bool any = false;
-		for (n = 0; i + n < h->nfn && h->bygroup[i + n].group == h->bygroup[i].group; n++)
-			any |= h->fn[h->bygroup[i + n].idx].action == VH_BIND;
-		if (any)
-			fn(h, i, n, arg);
-	}
-}
-
-struct bind_run {
-	const struct vh_root *r;
-	struct vh_log *lg;
-	const struct vh_deadline *dl;
-};
-
-static void prepare_cb(struct vh_host *h, size_t first, size_t n, void *arg)
-{
-	struct bind_run *b = arg;
-
-	prepare_group(h, first, n, b->lg, b->dl);
-}
-
-static void finish_cb(struct vh_host *h, size_t first, size_t n, void *arg)
-{
-	struct bind_run *b = arg;
-
-	finish_group(h, first, n, b->r, b->lg, b->dl);
+	for (size_t k = 0; k < n; k++)
+		if (h->fn[h->bygroup[first + k].idx].action == VH_BIND)
+			return true;
+	return false;
 }
 
 /* Claims every function to bind: driver_override, and an unbind where a driver got there
  * first. Cheap, so it comes before anything slow: from here on no native driver can take
  * them, whatever happens to the rest of the boot. */
-void vh_bind_claim(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		   const struct vh_deadline *dl)
+void vh_bind_claim(struct vh_plan *pl, struct vh_log *lg, const struct vh_deadline *dl)
 {
-	struct bind_run b = {.r = r, .lg = lg, .dl = dl};
+	struct vh_host *h = pl->host;
 
-	if (pl->count[VH_BIND] > 0)
-		each_bind_group(pl->host, prepare_cb, &b);
+	for (size_t i = 0, n; i < h->nfn && pl->count[VH_BIND] > 0; i += n) {
+		n = vh_group_span(h, i);
+		if (binds_any(h, i, n))
+			prepare_group(h, i, n, lg, dl);
+	}
 }
 
 /* Loads vfio-pci, probes and verifies what vh_bind_claim() claimed. */
 int vh_bind_finish(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 		   const struct vh_deadline *dl)
 {
-	struct bind_run b = {.r = r, .lg = lg, .dl = dl};
 	struct vh_host *h = pl->host;
 	int failed = 0;
 
 	if (pl->count[VH_BIND] > 0 && vh_load_vfio_pci(r, pl->policy->options, lg, dl) < 0)
 		vh_log(lg, VH_WARNING,
 		       "probing anyway: vfio-pci may be built in under another name");
-	if (pl->count[VH_BIND] > 0)
-		each_bind_group(h, finish_cb, &b);
+	for (size_t i = 0, n; i < h->nfn && pl->count[VH_BIND] > 0; i += n) {
+		n = vh_group_span(h, i);
+		if (binds_any(h, i, n))
+			finish_group(h, i, n, r, lg, dl);
+	}
 	for (size_t i = 0; i < h->nfn; i++) {
 		if (h->fn[i].action == VH_KEEP)
 			vh_fmt(h->fn[i].note->result, sizeof(h->fn[i].note->result), "already");

@@ -177,7 +177,7 @@ static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 	int rc;
 
 	b->t[PH_DECIDE].us = t - t0;
-	vh_bind_claim(pl, &b->c.root, &b->lg, &dl);
+	vh_bind_claim(pl, &b->lg, &dl);
 	b->t[PH_CLAIM].us = vh_now_us() - t;
 	t = vh_now_us();
 	vh_hugepages_reserve(pl, &b->c.root, &b->lg, &hp);

@@ -154,22 +154,17 @@ static bool allowlisted(uint32_t class)
 
 static void each_gpu_group(const struct vh_host *h, group_fn fn, void *arg)
 {
-	size_t i = 0;
-
-	while (i < h->nfn) {
-		int group = h->bygroup[i].group, gpus = 0;
+	for (size_t i = 0, n; i < h->nfn; i += n) {
+		int gpus = 0;
 		bool others = false;
-		size_t n = 1;
-		while (i + n < h->nfn && h->bygroup[i + n].group == group)
-			n++;
-		for (size_t k = 0; k < n && group >= 0; k++) {
+		n = vh_group_span(h, i);
+		for (size_t k = 0; k < n && h->bygroup[i].group >= 0; k++) {
 			uint32_t class = h->fn[h->bygroup[i + k].idx].class;
 			gpus += vh_is_gpu(class);
 			others |= !allowlisted(class);
 		}
-		if (gpus && group >= 0)
+		if (gpus)
 			fn(h, i, n, gpus, others, arg);
-		i += n;
 	}
 }
 

@@ -27,15 +27,19 @@ int vh_ctx_open(struct vh_ctx *c, const struct vh_opts *o, FILE *errf)
 	rc = vh_host_discover(&c->host, &c->root, errf);
 	if (rc < 0)
 		return rc;
+	vh_cmdline_args(c->host.cmdline, &c->host.args, errf);
 	vh_plan_init(&c->plan, c->policy, &c->host);
-	vh_plan_cmdline(&c->plan, errf);
-	if (c->policy_rc == 0)
-		vh_decide(&c->plan, &c->root);
+	if (c->policy_rc == 0) {
+		vh_select(&c->plan);
+		vh_host_detail(&c->host, &c->root); /* what the rules need of what was selected */
+		vh_decide(&c->plan);
+	}
 	return 0;
 }
 
 void vh_ctx_close(struct vh_ctx *c)
 {
+	vh_plan_free(&c->plan);
 	vh_host_free(&c->host);
 	free(c->policy);
 	c->policy = NULL;

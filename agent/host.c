@@ -130,6 +130,32 @@ const char *vh_cmdline_get(const char *cmdline, const char *key, char *buf, size
 	return found;
 }
 
+/* vfiohost.skip= and vfiohost.hugepages=: what a word is wrong is said to errf and ignored. */
+void vh_cmdline_args(const char *cmdline, struct vh_cmdargs *a, FILE *errf)
+{
+	char buf[1024], *end;
+	const char *v = vh_cmdline_get(cmdline, "vfiohost.skip", buf, sizeof(buf));
+
+	memset(a, 0, sizeof(*a));
+	for (const char *s = v; s && *s;) {
+		size_t len = strcspn(s, ",");
+		if (a->nskip < VH_MAX_CMDSKIP && vh_addr_parse(s, len, &a->skip[a->nskip]) == 0)
+			a->nskip++;
+		else
+			fprintf(errf,
+				"/proc/cmdline: vfiohost.skip: ignoring '%.*s' (want BB:SS.F)\n",
+				(int)(len > 40 ? 40 : len), s);
+		s += len + (s[len] == ',');
+	}
+	v = vh_cmdline_get(cmdline, "vfiohost.hugepages", buf, sizeof(buf));
+	if (!v)
+		return;
+	a->pages = strtol(v, &end, 10);
+	a->pages_set = end != v && !*end && a->pages >= 0 && a->pages <= 100000000;
+	if (!a->pages_set)
+		fprintf(errf, "/proc/cmdline: vfiohost.hugepages: ignoring '%s'\n", v);
+}
+
 bool vh_cmdline_has(const char *cmdline, const char *word)
 {
 	size_t wl = strlen(word);
@@ -200,6 +226,30 @@ size_t vh_group_members(const struct vh_host *h, int group, size_t *first)
 	return n;
 }
 
+size_t vh_group_span(const struct vh_host *h, size_t first)
+{
+	size_t n = 1;
+
+	while (first + n < h->nfn && h->bygroup[first + n].group == h->bygroup[first].group)
+		n++;
+	return n;
+}
+
+static bool same_slot(const struct vh_fn *a, const struct vh_fn *b)
+{
+	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
+}
+
+void vh_slot_range(const struct vh_host *h, size_t i, size_t *lo, size_t *hi)
+{
+	*lo = i;
+	while (*lo > 0 && same_slot(&h->fn[*lo - 1], &h->fn[i]))
+		(*lo)--;
+	*hi = i + 1;
+	while (*hi < h->nfn && same_slot(&h->fn[*hi], &h->fn[i]))
+		(*hi)++;
+}
+
 int vh_host_discover(struct vh_host *h, const struct vh_root *r, FILE *errf)
 {
 	int rc;
@@ -225,8 +275,6 @@ void vh_host_free(struct vh_host *h)
 {
 	free(h->fn);
 	free(h->bygroup);
-	free(h->iomem);
-	free(h->notes);
 	if (h->devfd >= 0)
 		close(h->devfd);
 	memset(h, 0, sizeof(*h));

@@ -1,7 +1,6 @@
-/* hugepages: the safe budget and its split over NUMA nodes (SPEC section 3). */
-#include <fcntl.h>
+/* hugepages: the safe budget and its split over NUMA nodes (SPEC section 3), from the host
+ * model alone (its page sizes and node memory are read by discovery). */
 #include <string.h>
-#include <sys/stat.h>
 
 #include "vfiohost.h"
 
@@ -126,17 +125,15 @@ static void split_nodes(struct vh_plan *pl)
 	}
 }
 
-static bool size_supported(const struct vh_root *r, uint64_t size_kib)
+static bool size_supported(const struct vh_host *h, uint64_t size_kib)
 {
-	char path[96];
-	struct stat st;
-
-	vh_fmt(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB",
-	       (unsigned long long)size_kib);
-	return fstatat(r->fd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
+	for (int i = 0; i < h->nhpsizes; i++)
+		if (h->hp_sizes_kib[i] == size_kib)
+			return true;
+	return false;
 }
 
-void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r)
+void vh_hugepages_plan(struct vh_plan *pl)
 {
 	const struct vh_hp_policy *hpp = &pl->policy->hp;
 	struct vh_hp_plan *hp = &pl->hp;
@@ -151,7 +148,7 @@ void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r)
 	    hpp->keep_auto ? vh_keep_free_auto(hp->memtotal_kib, bound_displays(pl->host, 0, true))
 			   : hpp->keep_kib;
 	hp->budget = vh_budget(hp->memtotal_kib, hp->keep_free_kib, hp->size_kib);
-	hp->supported = size_supported(r, hp->size_kib);
+	hp->supported = size_supported(pl->host, hp->size_kib);
 	if (hp->memtotal_kib == 0)
 		vh_msgs_add(&pl->warn,
 			    "no MemTotal in /proc/meminfo: no hugepages will be reserved");
@@ -163,8 +160,8 @@ void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r)
 	hp->requested = hpp->mode == VH_PAGES_MAX ? hp->budget
 			: hpp->mode == VH_PAGES_N ? hpp->pages
 						  : hp->budget * hpp->pages / 100;
-	if (pl->cmd_pages >= 0)
-		hp->requested = (uint64_t)pl->cmd_pages;
+	if (pl->host->args.pages_set)
+		hp->requested = (uint64_t)pl->host->args.pages;
 	hp->pages = hp->requested < hp->budget ? hp->requested : hp->budget;
 	if (!hp->supported)
 		hp->pages = 0;

@@ -17,6 +17,7 @@
 #define VH_MAX_NODES   64 /* NUMA nodes */
 #define VH_MAX_CMDSKIP 32 /* addresses in vfiohost.skip= */
 #define VH_MAX_WARN    64 /* warnings kept for output */
+#define VH_MAX_HPSIZES 8  /* hugepage sizes a kernel offers */
 #define VH_MAX_FUNCS   1000000
 
 /* ---- root: every absolute path is taken under it (fsutil.c) ---- */
@@ -121,7 +122,7 @@ int vh_policy_load(struct vh_policy *p, const struct vh_root *r, FILE *errf);
 /* Why the policy file itself is unsafe to apply (owner, mode), or NULL. */
 const char *vh_policy_unsafe(const struct vh_root *r, const char *path, char *buf, size_t size);
 
-/* ---- discovery (pci.c, host.c) ---- */
+/* ---- discovery (pci.c, host.c, detail.c) ---- */
 enum vh_action { VH_NONE, VH_BIND, VH_KEEP, VH_SKIP, VH_REFUSE };
 
 /* What is said of a selected function: most functions of a large host never need it. */
@@ -139,17 +140,27 @@ struct vh_fn {
 	int group;	 /* -1: none */
 	bool unreadable; /* its uevent could not be read: never selected */
 	char driver[32];
-	/* read only for functions that matter (pci_fn_detail) */
+	/* read by vh_host_detail, for the functions of selected slots only */
 	bool detailed;
-	int numa;     /* -1: unknown */
-	int boot_vga; /* -1: no attribute */
+	int numa;		 /* -1: unknown */
+	int boot_vga;		 /* -1: no attribute */
+	bool group_listed;	 /* sys/kernel/iommu_groups holds its group */
+	const char *framebuffer; /* /proc/iomem's framebuffer in its memory (static), or NULL */
 	char override[32];
 	/* decision */
 	bool selected;
 	uint8_t action;
 	int line;	      /* policy line that selected it */
 	long companion_of;    /* index of the function whose slot it came with, or -1 */
-	struct vh_note *note; /* only for selected functions: into vh_host.notes */
+	struct vh_note *note; /* only for selected functions: into vh_plan.notes */
+};
+
+/* What the kernel command line asks of vfiohost (SPEC section 4). */
+struct vh_cmdargs {
+	struct vh_addr skip[VH_MAX_CMDSKIP]; /* vfiohost.skip= */
+	int nskip;
+	bool pages_set; /* vfiohost.hugepages= */
+	long pages;
 };
 
 struct vh_gidx {
@@ -168,10 +179,10 @@ struct vh_host {
 	int node_id[VH_MAX_NODES];
 	uint64_t node_mem_kib[VH_MAX_NODES];
 	char cmdline[4096];
-	int devfd;	       /* sys/bus/pci/devices, owned */
-	char *iomem;	       /* /proc/iomem, read once when first needed, owned */
-	struct vh_note *notes; /* one per selected function, owned */
-	bool iomem_read;
+	struct vh_cmdargs args;		       /* parsed from cmdline by vh_cmdline_args */
+	uint64_t hp_sizes_kib[VH_MAX_HPSIZES]; /* read by vh_host_detail */
+	int nhpsizes;
+	int devfd; /* sys/bus/pci/devices, owned */
 };
 
 int vh_host_discover(struct vh_host *h, const struct vh_root *r, FILE *errf);
@@ -179,14 +190,19 @@ void vh_host_free(struct vh_host *h);
 /* Builds h->bygroup from h->fn (sorted by address). */
 int vh_host_index(struct vh_host *h);
 int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf);
-void vh_pci_detail(const struct vh_host *h, struct vh_fn *fn);
-int vh_pci_resources(const struct vh_host *h, const struct vh_fn *fn, uint64_t *start,
-		     uint64_t *end, int max);
+/* The detail step, between selection and judgment: what the rules need of the selected
+ * slots (see detail.c), and the hugepage sizes the kernel offers. */
+void vh_host_detail(struct vh_host *h, const struct vh_root *r);
 int vh_read_cmdline(const struct vh_root *r, char *buf, size_t size);
 const char *vh_cmdline_get(const char *cmdline, const char *key, char *buf, size_t size);
 bool vh_cmdline_has(const char *cmdline, const char *word);
+void vh_cmdline_args(const char *cmdline, struct vh_cmdargs *a, FILE *errf);
 /* Members of a group: the count, and where they start in h->bygroup. */
 size_t vh_group_members(const struct vh_host *h, int group, size_t *first);
+/* How many positions of h->bygroup from first hold first's group: walk with i += span. */
+size_t vh_group_span(const struct vh_host *h, size_t first);
+/* First and one-past-last index in h->fn of the slot holding h->fn[i]. */
+void vh_slot_range(const struct vh_host *h, size_t i, size_t *lo, size_t *hi);
 
 /* ---- names (names.c) ---- */
 const char *vh_class_short(uint32_t class);
@@ -215,7 +231,7 @@ struct vh_msgs {
 
 void vh_msgs_add(struct vh_msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- decisions (decide.c, hugepages.c) ---- */
+/* ---- decisions (decide.c, hugepages.c): no root, no I/O, only the model ---- */
 struct vh_hp_node {
 	int node;
 	uint64_t cap;
@@ -242,9 +258,7 @@ struct vh_plan {
 	struct vh_host *host;
 	const char *mode; /* boot: apply or dry-run */
 	int rebuild; /* plan: the policy differs from the last boot's (1), not (0), unknown (-1) */
-	struct vh_addr cmdskip[VH_MAX_CMDSKIP];
-	int ncmdskip;
-	long cmd_pages; /* vfiohost.hugepages=, -1 unset */
+	struct vh_note *notes; /* one per selected function, owned (vh_plan_free) */
 	struct vh_hp_plan hp;
 	struct vh_msgs warn;
 	size_t nselected;
@@ -252,13 +266,14 @@ struct vh_plan {
 };
 
 void vh_plan_init(struct vh_plan *pl, const struct vh_policy *p, struct vh_host *h);
-void vh_plan_cmdline(struct vh_plan *pl, FILE *errf);
-void vh_decide(struct vh_plan *pl, const struct vh_root *r);
-bool vh_boot_display(struct vh_host *h, struct vh_fn *fn, const struct vh_root *r, char *why,
-		     size_t size);
+void vh_plan_free(struct vh_plan *pl);
+/* Steps 1 and 2: bind selectors, companions, skips. Then vh_host_detail, then: */
+void vh_select(struct vh_plan *pl);
+/* Steps 3 to 7 and the hugepage plan, on the facts vh_host_detail read. */
+void vh_decide(struct vh_plan *pl);
 uint64_t vh_keep_free_auto(uint64_t memtotal_kib, unsigned displays);
 uint64_t vh_budget(uint64_t memtotal_kib, uint64_t keep_free_kib, uint64_t size_kib);
-void vh_hugepages_plan(struct vh_plan *pl, const struct vh_root *r);
+void vh_hugepages_plan(struct vh_plan *pl);
 void vh_split_pages(uint64_t total, int n, const uint64_t *weight, const uint64_t *cap,
 		    const uint64_t *fallback, uint64_t *out);
 
@@ -319,8 +334,7 @@ int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 			  const struct vh_deadline *dl);
-void vh_bind_claim(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		   const struct vh_deadline *dl);
+void vh_bind_claim(struct vh_plan *pl, struct vh_log *lg, const struct vh_deadline *dl);
 int vh_bind_finish(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 		   const struct vh_deadline *dl);
 

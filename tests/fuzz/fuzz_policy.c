@@ -1,5 +1,6 @@
 /* libFuzzer target: any bytes as a policy, parsed, then decided on a small host held in
- * memory (a GPU with audio, a boot display, a GPU sharing its group with a NIC). */
+ * memory (a GPU with audio, a boot display, a GPU sharing its group with a NIC); nothing is
+ * read from disk. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ static void host(struct vh_host *h, struct vh_fn *fns)
 	h->nnodes = 2;
 	h->node_id[1] = 1;
 	h->node_mem_kib[0] = h->node_mem_kib[1] = 256ULL << 20;
+	h->hp_sizes_kib[0] = 2048;
+	h->nhpsizes = 1;
 	strcpy(h->cmdline, "vfiohost.skip=01:00.1 vfiohost.hugepages=7");
 	add(h, "0000:00:02.0", 0x8086, 0x1912, 0x030000, 0, 1);
 	add(h, "0000:01:00.0", 0x10de, 0x2b85, 0x030000, 1, 0);
@@ -41,7 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static FILE *devnull;
 	struct vh_policy *p = malloc(sizeof(*p));
-	struct vh_root r = {.fd = memhost_root(), .path = "(memory)"};
 	struct vh_fn fns[8];
 	struct vh_host h;
 	struct vh_plan pl;
@@ -51,12 +53,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vh_policy_init(p, "/etc/vfiohost.conf");
 	if (vh_policy_parse(p, (const char *)data, size, devnull) == 0) {
 		host(&h, fns);
+		vh_cmdline_args(h.cmdline, &h.args, devnull);
 		vh_plan_init(&pl, p, &h);
-		vh_plan_cmdline(&pl, devnull);
-		vh_decide(&pl, &r);
+		vh_select(&pl);
+		vh_decide(&pl);
 		vh_plan_json(&pl, devnull, true, NULL, 0);
 		free(h.bygroup);
-		free(h.notes);
+		vh_plan_free(&pl);
 	}
 	free(p);
 	return 0;

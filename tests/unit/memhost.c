@@ -1,8 +1,5 @@
-/* memhost: hosts held in memory for the unit tests and the fuzz target. */
-#include <fcntl.h>
-#include <stdlib.h>
+/* memhost: hosts held in memory for the unit tests and the fuzz target; nothing on disk. */
 #include <string.h>
-#include <sys/stat.h>
 
 #include "memhost.h"
 
@@ -25,27 +22,7 @@ struct vh_fn *memhost_add(struct vh_host *h, const char *bdf, unsigned vendor, u
 	fn->group = group;
 	fn->numa = -1;
 	fn->boot_vga = (class >> 8) == 0x0300 ? 0 : -1;
+	fn->group_listed = group >= 0;
 	fn->detailed = true;
 	return fn;
-}
-
-int memhost_root(void)
-{
-	static int fd = -1;
-	char dir[] = "/tmp/vfiohost-memhost-XXXXXX", path[96];
-
-	if (fd >= 0 || !mkdtemp(dir))
-		return fd;
-	for (int g = 0; g < 32; g++) {
-		snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/%d", dir, g);
-		for (char *p = path + strlen(dir) + 1; *p; p++)
-			if (*p == '/') {
-				*p = '\0';
-				mkdir(path, 0755);
-				*p = '/';
-			}
-		mkdir(path, 0755);
-	}
-	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fd;
 }

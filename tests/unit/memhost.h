@@ -5,11 +5,9 @@
 #include "vfiohost.h"
 
 /* Adds a function (in address order) whose attributes are given, never read: numa -1,
- * boot_vga 0 for class 0300 (else absent), no driver. Returns it for changes. */
+ * boot_vga 0 for class 0300 (else absent), its group listed, no framebuffer, no driver.
+ * Returns it for changes. */
 struct vh_fn *memhost_add(struct vh_host *h, const char *bdf, unsigned vendor, unsigned device,
 			  unsigned class, int group);
-
-/* A root directory holding sys/kernel/iommu_groups/0..31, made once; an O_PATH fd. */
-int memhost_root(void);
 
 #endif

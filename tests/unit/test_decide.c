@@ -1,4 +1,5 @@
-/* Unit tests: the selection rules (agent/decide.c) on hosts built in memory. */
+/* Unit tests: the selection rules (agent/decide.c) on hosts built in memory: no file is made
+ * or read. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,6 @@ struct fixture {
 	struct vh_host host;
 	struct vh_plan plan;
 	struct vh_fn fn[32];
-	struct vh_root root;
 };
 
 static struct fixture fx;
@@ -24,14 +24,12 @@ static void add(const char *bdf, unsigned vendor, unsigned device, unsigned clas
 
 static void setup(const char *policy)
 {
-	free(fx.host.notes);
+	vh_plan_free(&fx.plan);
 	memset(&fx, 0, sizeof(fx));
 	fx.host.fn = fx.fn;
 	fx.host.devfd = -1;
 	fx.host.iommu_active = true;
 	fx.host.ngroups = 10;
-	fx.root.fd = memhost_root();
-	fx.root.path = "(memory)";
 	vh_policy_init(&fx.pol, "/etc/vfiohost.conf");
 	if (vh_policy_parse(&fx.pol, policy, strlen(policy), stdout) != 0)
 		tap_failed_checks++;
@@ -41,7 +39,8 @@ static const struct vh_fn *decide(void)
 {
 	vh_host_index(&fx.host);
 	vh_plan_init(&fx.plan, &fx.pol, &fx.host);
-	vh_decide(&fx.plan, &fx.root);
+	vh_select(&fx.plan);
+	vh_decide(&fx.plan); /* on the facts memhost gave: no vh_host_detail, nothing read */
 	free(fx.host.bygroup);
 	return fx.fn;
 }
@@ -156,6 +155,27 @@ static void already_on_vfio_is_kept(void)
 	CHECK_EQ_U(fx.plan.warn.n, 1); /* expect = 3, but 2 */
 }
 
+static void framebuffer_holder_is_the_boot_display(void)
+{
+	setup("[vfio]\nbind = 10de:2b85\n");
+	desktop();
+	fx.fn[2].framebuffer = "efifb"; /* the detail step found efifb in its memory */
+	const struct vh_fn *f = decide();
+	CHECK_EQ_U(f[2].action, VH_SKIP);
+	CHECK(strstr(f[2].note->reason, "firmware framebuffer 'efifb'") != NULL);
+	CHECK_EQ_U(f[3].action, VH_SKIP); /* its audio stays with it */
+}
+
+static void an_unlisted_group_is_refused(void)
+{
+	setup("[vfio]\nbind = 10de:1401\ncompanions = no\nisolation = warn\n");
+	desktop();
+	fx.fn[4].group_listed = false; /* its iommu_group link names a group sysfs lacks */
+	const struct vh_fn *f = decide();
+	CHECK_EQ_U(f[4].action, VH_REFUSE);
+	CHECK(strstr(f[4].note->reason, "does not hold") != NULL);
+}
+
 const struct tap_case decide_cases[] = {
     {"decide: companions follow their slot", companions_follow_their_slot},
     {"decide: companions = no takes only what matches", companions_no_takes_only_matches},
@@ -169,5 +189,8 @@ const struct tap_case decide_cases[] = {
     {"decide: skip lines win over bind lines", skip_lines_and_cmdline_skip},
     {"decide: no IOMMU, every selected function refused", iommu_off_refuses_everything},
     {"decide: a function on vfio-pci is kept; expect counts", already_on_vfio_is_kept},
+    {"decide: a function holding the firmware framebuffer is the boot display",
+     framebuffer_holder_is_the_boot_display},
+    {"decide: a group sysfs does not list is refused", an_unlisted_group_is_refused},
     {NULL, NULL},
 };

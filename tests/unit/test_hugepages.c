@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memhost.h"
 #include "tap.h"
 #include "vfiohost.h"
 
@@ -73,6 +74,57 @@ static void split_without_gpus_follows_node_memory(void)
 	CHECK_EQ_U(out[1], 25);
 }
 
+/* Plans policy on a 512 GiB host of two nodes with two GPUs on node 1, held in memory. */
+static void plan_two_nodes(const char *policy, uint64_t size_offered, struct vh_plan *pl)
+{
+	static struct vh_policy pol;
+	static struct vh_host h;
+	static struct vh_fn fn[4];
+
+	vh_plan_free(pl);
+	memset(&h, 0, sizeof(h));
+	h.fn = fn;
+	h.iommu_active = true;
+	h.memtotal_kib = 512 * GIB;
+	h.nnodes = 2;
+	h.node_id[1] = 1;
+	h.node_mem_kib[0] = h.node_mem_kib[1] = 256 * GIB;
+	h.hp_sizes_kib[h.nhpsizes++] = size_offered;
+	memhost_add(&h, "0000:01:00.0", 0x10de, 0x2330, 0x030200, 1)->numa = 1;
+	memhost_add(&h, "0000:02:00.0", 0x10de, 0x2330, 0x030200, 2)->numa = 1;
+	vh_policy_init(&pol, "/etc/vfiohost.conf");
+	if (vh_policy_parse(&pol, policy, strlen(policy), stdout) != 0)
+		tap_failed_checks++;
+	vh_host_index(&h);
+	vh_plan_init(pl, &pol, &h);
+	vh_select(pl);
+	vh_decide(pl);
+	free(h.bygroup);
+}
+
+static void pages_follow_the_bound_gpus_node(void)
+{
+	static struct vh_plan pl;
+
+	plan_two_nodes("[vfio]\nbind = 10de:*\n[hugepages]\nsize = 1G\npages = 100\n", GIB, &pl);
+	CHECK(pl.hp.supported);
+	CHECK_EQ_U(pl.hp.nnodes, 2);
+	CHECK_EQ_U(pl.hp.node[0].pages, 0);
+	CHECK_EQ_U(pl.hp.node[1].pages, 100);
+	vh_plan_free(&pl);
+}
+
+static void a_size_the_kernel_lacks_plans_none(void)
+{
+	static struct vh_plan pl;
+
+	plan_two_nodes("[vfio]\nbind = 10de:*\n[hugepages]\nsize = 1G\n", 2048, &pl);
+	CHECK(!pl.hp.supported);
+	CHECK_EQ_U(pl.hp.pages, 0);
+	CHECK(pl.warn.n == 1 && strstr(pl.warn.msg[0], "no 1G pages") != NULL);
+	vh_plan_free(&pl);
+}
+
 const struct tap_case hugepages_cases[] = {
     {"hugepages: the SPEC example (756 GiB, 8 GPUs) gives 687", spec_example_is_reproduced},
     {"hugepages: small hosts keep 8 GiB plus 2 GiB a GPU", small_hosts_keep_eight_gib},
@@ -84,5 +136,8 @@ const struct tap_case hugepages_cases[] = {
      split_moves_what_a_capped_node_cannot_take},
     {"hugepages: with no GPU bound the split follows node memory",
      split_without_gpus_follows_node_memory},
+    {"hugepages: pages go to the NUMA node of the bound GPUs", pages_follow_the_bound_gpus_node},
+    {"hugepages: a page size the kernel does not offer plans none, with a warning",
+     a_size_the_kernel_lacks_plans_none},
     {NULL, NULL},
 };
