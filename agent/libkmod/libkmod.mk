@@ -42,6 +42,7 @@ LIBKMOD_OBJS := $(patsubst %.c,$(BUILD)/libkmod/%.o,$(LIBKMOD_SRCS))
 # Upstream's own choices (configure.ac) plus size; its many -W flags are left
 # out: this is vendored code we do not change, and the build must stay quiet.
 LIBKMOD_BUILD_CFLAGS := -std=gnu11 -Os -pipe -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fvisibility=hidden -fno-common -Wall -Wno-unused-parameter \
 	-include $(LIBKMOD_HERE)/config.h -I$(KMOD_SRC) -isystem $(KHEADERS)
 
