@@ -12,7 +12,6 @@ FAKEKERNEL="$TESTS_DIR/fakekernel"
 # that loads fake.bash must call fake_teardown in its teardown, which removes it.
 mkhost() {
 	local src="$1" dir="$BATS_TEST_TMPDIR"
-	[ -f "$src" ] || src="$TESTS_DIR/hosts/$1.host"
 	if [ "$(df -Pm /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')" -ge "${2:-256}" ] 2>/dev/null; then
 		FAKE_SHM=${FAKE_SHM:-$(mktemp -d /dev/shm/vfiohost-test.XXXXXX)}
 		dir=$FAKE_SHM

@@ -54,7 +54,8 @@ $(KMOD_FETCHED):
 
 $(addprefix $(KMOD_SRC)/,$(LIBKMOD_SRCS) libkmod/libkmod.sym): $(KMOD_FETCHED) ;
 
-$(LIBKMOD_OBJS): $(BUILD)/libkmod/%.o: $(KMOD_SRC)/%.c $(LIBKMOD_HERE)/config.h | $(KHEADERS)
+$(LIBKMOD_OBJS): $(BUILD)/libkmod/%.o: $(KMOD_SRC)/%.c $(LIBKMOD_HERE)/config.h \
+		$(LIBKMOD_HERE)/libkmod.mk | $(KHEADERS)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(LIBKMOD_BUILD_CFLAGS) -c -o $@ $<
 
