@@ -98,16 +98,11 @@ static void log_decisions(struct boot *b)
 /* Keeps the policy this boot used, so plan and status can tell when the image is stale. */
 static void save_policy_copy(struct boot *b)
 {
-	const struct vh_policy *p = b->c.policy;
-	char *text;
-	size_t len;
+	int rc = vh_policy_keep_copy(&b->c.root, b->c.policy->path);
 
-	if (vh_read_whole_at(p->path[0] == '/' ? b->c.root.fd : AT_FDCWD,
-			     p->path[0] == '/' ? p->path + 1 : p->path, &text, &len, 4u << 20) < 0)
-		return;
-	if (vh_run_copy_write(&b->c.root, "policy.conf", text, len) < 0)
-		vh_log(&b->lg, VH_WARNING, "cannot keep a copy of the policy in /%s", VH_RUN_DIR);
-	free(text);
+	if (rc < 0)
+		vh_log(&b->lg, VH_WARNING, "%s: keeping a copy in /%s failed: %s",
+		       b->c.policy->path, VH_RUN_DIR, strerror(-rc));
 }
 
 /* Stops early for vfiohost=off, a missing, invalid or unsafe policy; returns the exit

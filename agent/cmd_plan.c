@@ -5,9 +5,13 @@
 
 #include "context.h"
 
+/* The policy's syntax, and the owner and mode that boot would refuse (the image build
+ * hooks run this: exit 2 stops the build, exit 1 is a warning). */
 int vh_cmd_validate(const struct vh_opts *o)
 {
 	struct vh_policy *p = malloc(sizeof(*p));
+	const char *unsafe;
+	char buf[256];
 	struct vh_root r;
 	int rc;
 
@@ -18,6 +22,9 @@ int vh_cmd_validate(const struct vh_opts *o)
 	}
 	vh_policy_init(p, o->config);
 	rc = vh_policy_load(p, &r, stderr);
+	unsafe = vh_policy_unsafe(&r, o->config, buf, sizeof(buf));
+	if (unsafe)
+		fprintf(stderr, "vfiohost: WARNING: %s: boot will refuse to apply it\n", unsafe);
 	if (rc == -ENOENT)
 		printf("%s: no policy: boot will do nothing\n", o->config);
 	else if (rc == 0)
@@ -25,7 +32,7 @@ int vh_cmd_validate(const struct vh_opts *o)
 		       p->nskip, p->hp.present ? "on" : "off");
 	free(p);
 	vh_root_close(&r);
-	return rc == -EINVAL ? 2 : 0;
+	return rc == -EINVAL ? 2 : unsafe ? 1 : 0;
 }
 
 /* Notes that do not change the plan: rebuild reminder, unsafe file. */

@@ -45,20 +45,3 @@ void vh_ctx_close(struct vh_ctx *c)
 	c->policy = NULL;
 	vh_root_close(&c->root);
 }
-
-/* Does the policy differ from the copy the last boot used? -1: no such copy. */
-int vh_policy_changed(const struct vh_root *r, const char *path)
-{
-	const char *rel = path[0] == '/' ? path + 1 : path;
-	char *a = NULL, *b = NULL;
-	size_t la = 0, lb = 0;
-	int ra, changed;
-
-	if (vh_read_whole_at(r->fd, VH_RUN_DIR "/policy.conf", &b, &lb, 4u << 20) < 0)
-		return -1;
-	ra = vh_read_whole_at(path[0] == '/' ? r->fd : AT_FDCWD, rel, &a, &la, 4u << 20);
-	changed = ra < 0 || la != lb || memcmp(a, b, la) != 0;
-	free(a);
-	free(b);
-	return changed;
-}

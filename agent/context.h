@@ -2,8 +2,6 @@
 #ifndef VFIOHOST_CONTEXT_H
 #define VFIOHOST_CONTEXT_H
 
-#include <fcntl.h>
-
 #include "vfiohost.h"
 
 struct vh_ctx {
@@ -16,9 +14,5 @@ struct vh_ctx {
 
 int vh_ctx_open(struct vh_ctx *c, const struct vh_opts *o, FILE *errf);
 void vh_ctx_close(struct vh_ctx *c);
-int vh_policy_changed(const struct vh_root *r, const char *path);
-
-#define VH_REBUILD_HINT                                                                            \
-	"rebuild the initramfs (update-initramfs -u, or dracut -f) to use it, unless that was done since the edit"
 
 #endif

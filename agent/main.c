@@ -14,7 +14,7 @@ static const char usage[] =
     "  plan       what `boot` would do with the policy on this host; writes nothing\n"
     "  boot       apply the policy (run from the initramfs at every boot)\n"
     "  status     what the last boot did, and whether it still holds\n"
-    "  validate   check the policy's syntax only (the image build hooks use it)\n"
+    "  validate   check the policy's syntax, owner and mode (the image build hooks use it)\n"
     "\n"
     "options:\n"
     "  --root DIR       take every absolute path under DIR (fake trees for tests)\n"

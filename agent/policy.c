@@ -1,4 +1,6 @@
-/* policy: parse /etc/vfiohost.conf (SPEC section 3), reporting every error as FILE:LINE. */
+/* policy: parse /etc/vfiohost.conf (SPEC section 3), reporting every error as FILE:LINE; and
+ * the policy file itself: whether it is safe to apply, the copy a boot keeps, and whether the
+ * file still matches that copy. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #define MAX_LINE  4096
 #define MAX_FILE  (4u << 20)
 #define MAX_SHOWN 100
+#define COPY	  "policy.conf" /* under VH_RUN_DIR: the policy the last boot applied */
 
 enum section { SEC_NONE, SEC_VFIO, SEC_HUGE, SEC_UNKNOWN };
 
@@ -414,6 +417,15 @@ static int policy_dirfd(const struct vh_root *r, const char *path, const char **
 	return AT_FDCWD;
 }
 
+/* The whole policy file into a malloc'd buffer owned by the caller. */
+static int policy_read(const struct vh_root *r, const char *path, char **text, size_t *len)
+{
+	const char *rel;
+	int dirfd = policy_dirfd(r, path, &rel);
+
+	return vh_read_whole_at(dirfd, rel, text, len, MAX_FILE);
+}
+
 int vh_policy_load(struct vh_policy *p, const struct vh_root *r, FILE *errf)
 {
 	const char *rel;
@@ -425,7 +437,7 @@ int vh_policy_load(struct vh_policy *p, const struct vh_root *r, FILE *errf)
 
 	if (fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	rc = vh_read_whole_at(dirfd, rel, &text, &len, MAX_FILE);
+	rc = policy_read(r, p->path, &text, &len);
 	if (rc < 0) {
 		const char *why = rc == -ENOENT	  ? "a symlink to nothing"
 				  : rc == -EISDIR ? "a directory"
@@ -441,21 +453,55 @@ int vh_policy_load(struct vh_policy *p, const struct vh_root *r, FILE *errf)
 	return rc ? -EINVAL : 0;
 }
 
+/* Boot refuses such a policy; plan and validate warn (SPEC: whoever can write it chooses
+ * which devices the host loses). Says every reason: the owner, then the mode. */
 const char *vh_policy_unsafe(const struct vh_root *r, const char *path, char *buf, size_t size)
 {
-	const char *rel;
+	char owner[48] = "", mode[48] = "";
+	const char *rel, *and;
 	int dirfd = policy_dirfd(r, path, &rel);
 	struct stat st;
 
 	if (fstatat(dirfd, rel, &st, 0) < 0)
 		return NULL;
 	if (st.st_uid != 0)
-		vh_fmt(buf, size, "%s is owned by uid %u, not root", path, (unsigned)st.st_uid);
-	else if (st.st_mode & 022)
-		vh_fmt(buf, size, "%s is writable by %s (mode %04o)", path,
+		vh_fmt(owner, sizeof(owner), "owned by uid %u, not root", (unsigned)st.st_uid);
+	if (st.st_mode & 022)
+		vh_fmt(mode, sizeof(mode), "writable by %s (mode %04o)",
 		       (st.st_mode & 002) ? "everyone" : "its group",
 		       (unsigned)(st.st_mode & 07777));
-	else
+	if (!owner[0] && !mode[0])
 		return NULL;
+	and = owner[0] && mode[0] ? ", and " : "";
+	/* A path cut short would name another file: then the message names none. */
+	if (vh_fmt(buf, size, "%s is %s%s%s", path, owner, and, mode) < 0)
+		vh_fmt(buf, size, "the policy is %s%s%s", owner, and, mode);
 	return buf;
+}
+
+int vh_policy_keep_copy(const struct vh_root *r, const char *path)
+{
+	char *text;
+	size_t len;
+	int rc = policy_read(r, path, &text, &len);
+
+	if (rc < 0)
+		return rc;
+	rc = vh_run_copy_write(r, COPY, text, len);
+	free(text);
+	return rc;
+}
+
+int vh_policy_changed(const struct vh_root *r, const char *path)
+{
+	char *now = NULL, *kept = NULL;
+	size_t ln = 0, lk = 0;
+	int changed;
+
+	if (vh_read_whole_at(r->fd, VH_RUN_DIR "/" COPY, &kept, &lk, MAX_FILE) < 0)
+		return -1;
+	changed = policy_read(r, path, &now, &ln) < 0 || ln != lk || memcmp(now, kept, ln) != 0;
+	free(now);
+	free(kept);
+	return changed;
 }

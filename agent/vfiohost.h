@@ -121,6 +121,13 @@ int vh_policy_parse(struct vh_policy *p, const char *text, size_t len, FILE *err
 int vh_policy_load(struct vh_policy *p, const struct vh_root *r, FILE *errf);
 /* Why the policy file itself is unsafe to apply (owner, mode), or NULL. */
 const char *vh_policy_unsafe(const struct vh_root *r, const char *path, char *buf, size_t size);
+/* Keeps the policy a boot applies under VH_RUN_DIR, for vh_policy_changed. */
+int vh_policy_keep_copy(const struct vh_root *r, const char *path);
+/* Does the policy differ from the copy the last boot kept? 1, 0, or -1: no such copy. */
+int vh_policy_changed(const struct vh_root *r, const char *path);
+
+#define VH_REBUILD_HINT                                                                            \
+	"rebuild the initramfs (update-initramfs -u, or dracut -f) to use it, unless that was done since the edit"
 
 /* ---- discovery (pci.c, host.c, detail.c) ---- */
 enum vh_action { VH_NONE, VH_BIND, VH_KEEP, VH_SKIP, VH_REFUSE };
