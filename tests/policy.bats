@@ -562,3 +562,24 @@ repeated() {
 	refused 2 "nonsense"
 	refused 4 "01:20.0"
 }
+
+# ---------------------------------------------------------------- owner and mode: boot's refusal, said by validate
+
+@test "validate warns that boot will refuse a policy its group can write (exit 1, still valid)" {
+	printf '[vfio]\nbind = 10de:*\n' | policy
+	chmod 0664 "$ROOT$CONF"
+	run --separate-stderr vh validate
+	assert_failure 1
+	assert_regex "$output" "valid"
+	assert_equal "$stderr" "vfiohost: WARNING: $CONF is writable by its group (mode 0664): boot will refuse to apply it"
+}
+
+@test "validate names the owner and the mode of an unsafe policy, an invalid one too (exit 2)" {
+	printf '[vfio]\nbind = nonsense\n' | policy
+	chown 65534 "$ROOT$CONF"
+	chmod 0666 "$ROOT$CONF"
+	run --separate-stderr vh validate
+	assert_failure 2
+	stderr_has "^vfiohost: WARNING: $CONF is owned by uid 65534, not root, and writable by everyone \(mode 0666\): boot will refuse to apply it$"
+	stderr_has "^$CONF:2: "
+}
