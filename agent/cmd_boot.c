@@ -62,7 +62,7 @@ static void write_report(struct boot *b, bool full)
 	    vh_run_file_write(&b->c.root, "report.json", full ? report_writer : short_writer, b);
 
 	if (rc < 0)
-		vh_log(&b->lg, VH_ERR, "cannot write /%s/report.json: %s", VH_RUN_DIR,
+		vh_log(&b->lg, VH_ERR, "/%s/report.json: writing failed: %s", VH_RUN_DIR,
 		       strerror(-rc));
 }
 
@@ -233,8 +233,9 @@ int vh_cmd_boot(const struct vh_opts *o)
 	char cmdline[4096] = "";
 	int rc = 1;
 
-	if (!b || vh_root_open(&b->logroot, o->root) < 0) {
-		fprintf(stderr, "vfiohost: cannot open the root %s\n", o->root);
+	if (!b || vh_root_open(&b->logroot, o->root, stderr) < 0) {
+		if (!b)
+			fprintf(stderr, "vfiohost: boot: %s\n", strerror(ENOMEM));
 		free(b);
 		return 1;
 	}

@@ -336,15 +336,18 @@ static void check_json(const struct check *ck, const struct vh_host *h, FILE *f)
 
 int vh_cmd_check(const struct vh_opts *o)
 {
-	struct check *ck = calloc(1, sizeof(*ck));
+	struct check *ck;
 	struct vh_root r;
 	struct vh_host h;
 	int rc = 1;
 
-	if (!ck || vh_root_open(&r, o->root) < 0) {
-		fprintf(stderr, "vfiohost: cannot open the root %s\n", o->root);
-		free(ck);
+	if (vh_root_open(&r, o->root, stderr) < 0)
 		return 2;
+	ck = calloc(1, sizeof(*ck));
+	if (!ck) {
+		fprintf(stderr, "vfiohost: check: %s\n", strerror(ENOMEM));
+		vh_root_close(&r);
+		return 1;
 	}
 	if (vh_host_discover(&h, &r, stderr) == 0) {
 		read_cpu(ck, &r);

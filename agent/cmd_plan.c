@@ -9,16 +9,19 @@
  * hooks run this: exit 2 stops the build, exit 1 is a warning). */
 int vh_cmd_validate(const struct vh_opts *o)
 {
-	struct vh_policy *p = malloc(sizeof(*p));
+	struct vh_policy *p;
 	const char *unsafe;
 	char buf[256];
 	struct vh_root r;
 	int rc;
 
-	if (!p || vh_root_open(&r, o->root) < 0) {
-		fprintf(stderr, "vfiohost: cannot open the root %s\n", o->root);
-		free(p);
+	if (vh_root_open(&r, o->root, stderr) < 0)
 		return 2;
+	p = malloc(sizeof(*p));
+	if (!p) {
+		fprintf(stderr, "vfiohost: validate: %s\n", strerror(ENOMEM));
+		vh_root_close(&r);
+		return 1;
 	}
 	vh_policy_init(p, o->config);
 	rc = vh_policy_load(p, &r, stderr);

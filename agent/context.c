@@ -14,11 +14,9 @@ int vh_ctx_open(struct vh_ctx *c, const struct vh_opts *o, FILE *errf)
 
 	memset(c, 0, sizeof(*c));
 	c->host.devfd = -1;
-	rc = vh_root_open(&c->root, o->root);
-	if (rc < 0) {
-		fprintf(errf, "vfiohost: cannot open the root %s: %s\n", o->root, strerror(-rc));
+	rc = vh_root_open(&c->root, o->root, errf);
+	if (rc < 0)
 		return rc;
-	}
 	c->policy = malloc(sizeof(*c->policy));
 	if (!c->policy)
 		return -ENOMEM;

@@ -11,12 +11,19 @@
 
 #include "vfiohost.h"
 
-int vh_root_open(struct vh_root *r, const char *path)
+/* Opens the root; the one message for a root that cannot be opened goes to errf. */
+int vh_root_open(struct vh_root *r, const char *path, FILE *errf)
 {
+	int err;
+
 	r->path = path;
 	r->is_slash = strcmp(path, "/") == 0;
 	r->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return r->fd < 0 ? -errno : 0;
+	if (r->fd >= 0)
+		return 0;
+	err = errno;
+	fprintf(errf, "vfiohost: cannot open the root %s: %s\n", path, strerror(err));
+	return -err;
 }
 
 void vh_root_close(struct vh_root *r)
@@ -66,35 +73,39 @@ static ssize_t read_all(int fd, char *buf, size_t size)
 	return (ssize_t)got;
 }
 
+/* One read(2); returns the count or -errno. */
+static ssize_t read_once(int fd, char *buf, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, size);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t read_file_at(int dirfd, const char *rel, char *buf, size_t size, bool one_read)
+{
+	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = one_read ? read_once(fd, buf, size) : read_all(fd, buf, size);
+	close(fd);
+	return n;
+}
+
 /* Reads at most size bytes of a file; returns the count or -errno. */
 ssize_t vh_read_at(int dirfd, const char *rel, char *buf, size_t size)
 {
-	ssize_t n;
-	int fd;
-
-	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	n = read_all(fd, buf, size);
-	close(fd);
-	return n;
+	return read_file_at(dirfd, rel, buf, size, false);
 }
 
 /* A sysfs attribute gives all it has in one read: no second read to see the end. */
 ssize_t vh_read_attr_at(int dirfd, const char *rel, char *buf, size_t size)
 {
-	ssize_t n;
-	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, size);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	return n;
+	return read_file_at(dirfd, rel, buf, size, true);
 }
 
 /* Reads a one-line attribute, without its trailing newline. */

@@ -27,7 +27,7 @@ struct vh_root {
 	const char *path; /* as given, for messages */
 };
 
-int vh_root_open(struct vh_root *r, const char *path);
+int vh_root_open(struct vh_root *r, const char *path, FILE *errf);
 void vh_root_close(struct vh_root *r);
 /* Paths below are relative to a directory fd (no leading slash). */
 ssize_t vh_read_at(int dirfd, const char *rel, char *buf, size_t size);
@@ -355,6 +355,7 @@ struct vh_opts {
 	const char *root;
 	const char *config;
 	bool json;
+	bool prometheus; /* status: node_exporter textfile metrics */
 	bool verbose;
 	unsigned deadline_ms;
 };
