@@ -38,8 +38,10 @@ void vh_log(struct vh_log *lg, int level, const char *fmt, ...)
 	int fd, n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(msg)) /* a message cut short says so */
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
 	for (char *p = msg; *p; p++)
 		if (*p == '\n')
 			*p = ' '; /* one record, one line */

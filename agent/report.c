@@ -16,10 +16,12 @@ int vh_run_file_write(const struct vh_root *r, const char *name,
 	FILE *f;
 	int fd, rc = 0;
 
-	if (vh_mkdirs_at(r->fd, VH_RUN_DIR) < 0)
-		return -errno;
-	vh_fmt(dst, sizeof(dst), "%s/%s", VH_RUN_DIR, name);
-	vh_fmt(tmp, sizeof(tmp), "%s/.%s.tmp", VH_RUN_DIR, name);
+	rc = vh_mkdirs_at(r->fd, VH_RUN_DIR);
+	if (rc < 0)
+		return rc;
+	if (vh_fmt(dst, sizeof(dst), "%s/%s", VH_RUN_DIR, name) < 0 ||
+	    vh_fmt(tmp, sizeof(tmp), "%s/.%s.tmp", VH_RUN_DIR, name) < 0)
+		return -ENAMETOOLONG; /* a cut name would write another file */
 	fd = openat(r->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -errno;

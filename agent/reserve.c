@@ -11,10 +11,11 @@ static uint64_t reserve_one(const struct vh_root *r, const char *path, uint64_t 
 {
 	char value[32];
 	long long now = 0;
-	int rc;
+	int rc = vh_read_int_at(r->fd, path, &now);
 
-	if (vh_read_int_at(r->fd, path, &now) < 0) {
-		vh_log(lg, VH_ERR, "cannot read /%s: hugepages not reserved", path);
+	if (rc < 0) {
+		vh_log(lg, VH_ERR, "/%s: reading failed: %s (hugepages not reserved)", path,
+		       strerror(-rc));
 		return 0;
 	}
 	if ((uint64_t)now >= want) {
@@ -25,7 +26,7 @@ static uint64_t reserve_one(const struct vh_root *r, const char *path, uint64_t 
 	vh_fmt(value, sizeof(value), "%llu", (unsigned long long)want);
 	rc = vh_child_write(r->fd, path, value, dl); /* compaction may take long */
 	if (rc < 0)
-		vh_log(lg, VH_ERR, "writing %s to /%s failed: %s", value, path,
+		vh_log(lg, VH_ERR, "/%s: writing %s failed: %s", path, value,
 		       rc == -ETIMEDOUT ? "still running at the deadline" : strerror(-rc));
 	if (vh_read_int_at(r->fd, path, &now) < 0 || now < 0)
 		now = 0;
