@@ -240,7 +240,7 @@ int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log
 		vh_log(lg, VH_INFO, "loaded vfio-pci with libkmod%s%s", options[0] ? " with " : "",
 		       options);
 	else
-		vh_log(lg, VH_ERR, "cannot load vfio-pci: %s",
+		vh_log(lg, VH_ERR, "vfio-pci: loading failed: %s",
 		       rc == -ETIMEDOUT ? "it hung past the deadline" : strerror(-rc));
 	return rc;
 }

@@ -116,7 +116,7 @@ t_warned() { # the refused build above also warned about owner and mode
 	local logf=$OUT/log/build-$1-broken.log
 	grep -q "WARNING: .*owned by uid 65534" "$logf" ||
 		fail "no warning about the policy's owner in $logf" || return 1
-	grep -q "WARNING: .*group- or world-writable" "$logf" ||
+	grep -q "WARNING: .*writable by" "$logf" ||
 		fail "no warning about the policy's mode in $logf"
 }
 
@@ -481,6 +481,109 @@ t_modfile() {
 		fail "the line does not say the kernel decompressed the $comp file: $line"
 }
 
+# --- a device whose lock a hung probe holds (tests/e2e/kmod/vfiohost_e2e_locker.c) ------
+# The NAME-locked boot has vfiohost-e2e.lock=$PAIR2_VGA: the locker's asynchronous probe
+# holds that device's lock for LOCK_HOLD_MS, longer than the agent's whole deadline.
+LOCK_HOLD_MS=45000
+AGENT_DEADLINE_MS=20000
+
+t_kmods() { build_kmods; }
+
+# locker_why NAME: why the locker did not hold the lock in this boot (empty when it did).
+locker_why() {
+	local k
+	k=$(kmsg "$1")
+	grep -q "vfiohost-e2e-locker: $PAIR2_VGA: probe holds the device lock" <<<"$k" && return 0
+	if grep -q 'vfiohost-e2e-locker: insmod' <<<"$k"; then
+		echo "the kernel refused the unsigned test module: $(grep -iE 'vfiohost_e2e_locker|insmod|signature|lockdown' <<<"$k" | head -n 2 | tr '\n' ' ')"
+	elif grep -q 'vfiohost-e2e-locker: .* is not in the image' <<<"$k"; then
+		echo "the locker module is not in the image (its build failed: see build-kmod.log)"
+	else
+		echo "the locker never said it holds $PAIR2_VGA's lock"
+	fi
+}
+
+# tl NAME CHECK ARGS...: a locked-device check, skipped (saying why) where the locker did
+# not hold the lock; never passed without it.
+tl() {
+	local name=$1 why
+	shift
+	why=$(locker_why "${!#}")
+	if [ -n "$why" ]; then
+		tap skip "$name" "$why"
+	else
+		t "$name" "$@"
+	fi
+}
+
+# t_locked_in_time NAME: the agent ended within its deadline (plus 2 s), and before the
+# locker let the lock go: it did not wait for the device.
+t_locked_in_time() {
+	local k done_ms done_ts free_ts
+	k=$(kmsg "$1")
+	done_ms=$(grep -E '\] vfiohost\[[0-9]+\]: done in [0-9]+ ms' <<<"$k" | sed -E 's/.*done in ([0-9]+) ms.*/\1/' | tail -n 1)
+	[ -n "$done_ms" ] || fail "no 'vfiohost: done in N ms' line" || return 1
+	done_ts=$(grep -E '\] vfiohost\[[0-9]+\]: done in ' <<<"$k" | tail -n 1 | ts)
+	free_ts=$(grep 'vfiohost-e2e-locker: .*lets the device lock go' <<<"$k" | ts)
+	log "$1: the agent was done in $done_ms ms at $done_ts s; the locker let go at ${free_ts:-never} s"
+	((done_ms <= AGENT_DEADLINE_MS + 2000)) ||
+		fail "the agent took $done_ms ms, its deadline is $AGENT_DEADLINE_MS ms" || return 1
+	[ -z "$free_ts" ] || awk -v a="$done_ts" -v b="$free_ts" 'BEGIN { exit !(a < b) }' ||
+		fail "the agent ended at $done_ts s, after the lock was let go at $free_ts s"
+}
+
+# t_locked_named NAME: the locked function failed, the log and the report say at which step.
+t_locked_named() {
+	local r line
+	r=$(jq -r '.result' <<<"$(fn_json "$1" "$PAIR2_VGA")")
+	case $r in
+	failed:*hung*) ;;
+	*) fail "the report gives the locked $PAIR2_VGA result '$r', expected failed: ... hung" || return 1 ;;
+	esac
+	line=$(vfiohost_lines "$1" | grep -E "$PAIR2_VGA .*failed: .*hung")
+	[ -n "$line" ] || fail "no vfiohost line says $PAIR2_VGA failed because a step hung" || return 1
+	log "$1: ${line#*]}"
+}
+
+# t_locked_partner NAME: the locked function's group was rolled back: its audio function
+# is not on vfio-pci, and the report says why.
+t_locked_partner() {
+	local r
+	r=$(jq -r '.result' <<<"$(fn_json "$1" "$PAIR2_HDA")")
+	case $r in
+	"failed: group "*"rolled back"*) ;;
+	*) fail "the report gives $PAIR2_HDA result '$r', expected failed: group N rolled back" || return 1 ;;
+	esac
+	is_driver "$1" "$PAIR2_HDA" snd_hda_intel
+}
+
+t_locked_others() { # the other pair is bound as in every boot
+	local b rc=0
+	for b in "$PAIR1_VGA" "$PAIR1_HDA"; do
+		is_driver "$1" "$b" vfio-pci || rc=1
+		[ "$(jq -r '.result' <<<"$(fn_json "$1" "$b")")" = bound ] ||
+			{ fail "the report does not give $b as bound"; rc=1; }
+	done
+	return "$rc"
+}
+
+locked_checks() { # locked_checks IMAGE_NAME
+	local g=$1 name
+	name="$(title "$g"), a hung probe holds $PAIR2_VGA's lock"
+	if [ -s "$OUT/img/$g.img" ]; then
+		t "$name: the VM boots to the report step" b_boot "$OUT/img/$g.img" "$g-locked" \
+			"vfiohost-e2e.lock=$PAIR2_VGA vfiohost-e2e.hold_ms=$LOCK_HOLD_MS"
+	else
+		tap not-ok "$name: the VM boots to the report step (no image)"
+	fi
+	tl "$name: the agent ends within its deadline, before the lock is let go" t_locked_in_time "$g-locked"
+	tl "$name: the locked function failed, named with the step that hung" t_locked_named "$g-locked"
+	tl "$name: its group is rolled back: the audio function is back on snd_hda_intel" \
+		t_locked_partner "$g-locked"
+	tl "$name: the other GPU pair is bound" t_locked_others "$g-locked"
+	tl "$name: the NIC groups are still refused" t_nic_refused "$g-locked"
+}
+
 # --- the run -------------------------------------------------------------------------
 
 # E2E_IMAGES: the images booted with the test policy and with vfiohost=off; the default
@@ -550,6 +653,7 @@ main() {
 	# shellcheck disable=SC2153 # AGENT is set by e2e_setup
 	log "agent $agent (snapshot $AGENT), kernel $KVER, images: $IMAGES, logs in $OUT/log"
 
+	t "the test kernel modules build against $KVER's headers" t_kmods
 	for g in $IMAGES; do
 		t "$(title "$g"): the image builds with the test policy" t_build "$g"
 		t "$(title "$g"): the image is built as its mode says" t_mode "$g"
@@ -565,6 +669,9 @@ main() {
 	for g in $IMAGES; do
 		boot_checks "$g"
 		off_checks "$g"
+	done
+	for g in ${E2E_LOCKED_IMAGES:-itools dracut}; do
+		locked_checks "$g"
 	done
 
 	local many="initramfs-tools, 40+ functions, bind = *:*, vfiohost=dry-run"
