@@ -84,6 +84,23 @@ e2e_missing() {
 	[ -n "$why" ] && echo "missing:$why (tests/deps.sh e2e)"
 }
 
+# build_kmods: the test modules of tests/e2e/kmod built against this kernel's headers,
+# in $OUT/kmod/$KVER; sets E2E_KMOD to that folder, or says why not (and leaves it empty).
+build_kmods() {
+	local src=$E2E_DIR/kmod dir=$OUT/kmod/$KVER logf=$OUT/log/build-kmod.log
+	E2E_KMOD=
+	if [ ! -d "/lib/modules/$KVER/build" ]; then
+		log "no kernel headers for $KVER (/lib/modules/$KVER/build; linux-headers-amd64)"
+		return 1
+	fi
+	rm -rf "$dir" && mkdir -p "$dir" && cp "$src"/Kbuild "$src"/*.c "$dir"/ || return 1
+	if ! make -C "/lib/modules/$KVER/build" M="$dir" modules >"$logf" 2>&1; then
+		log "the test modules do not build against $KVER: see $logf"
+		return 1
+	fi
+	E2E_KMOD=$dir
+}
+
 # inputs_stamp: a digest of everything an image is built from; demo.sh reuses images
 # whose stamp matches.
 inputs_stamp() {
@@ -93,6 +110,7 @@ inputs_stamp() {
 			"$REPO"/initramfs-tools/scripts/init-top/* "$E2E_DIR/lib.sh" \
 			"$GUEST"/e2e-report "$GUEST"/udev-mark "$GUEST"/*.rules \
 			"$GUEST"/dracut/*/* "$GUEST"/initramfs-tools/*/* "$GUEST"/initramfs-tools/*/*/* \
+			"$GUEST"/vfiohost-e2e-locker "$E2E_DIR"/kmod/* \
 			"$KERNEL" 2>/dev/null | awk '{print $1}'
 		dpkg-query -W -f='${Version}\n' initramfs-tools-core dracut-core 2>/dev/null
 	} | sha256sum | awk '{print $1}'
@@ -141,9 +159,10 @@ build_itools() {
 	install -m 0755 "$REPO/initramfs-tools/scripts/init-top/00-vfiohost" \
 		"$conf/scripts/init-top/${E2E_INIT_TOP_NAME:-00-vfiohost}"
 	install -m 0755 "$GUEST/initramfs-tools/hooks/vfiohost-e2e" "$conf/hooks/"
-	install -m 0755 "$GUEST/initramfs-tools/scripts/init-top/zz-vfiohost-e2e" "$conf/scripts/init-top/"
+	install -m 0755 "$GUEST/initramfs-tools/scripts/init-top/zz-vfiohost-e2e" \
+		"$GUEST/initramfs-tools/scripts/init-top/00-e2e-locker" "$conf/scripts/init-top/"
 	VFIOHOST_BIN=$AGENT VFIOHOST_CONF=$policy VFIOHOST_HOOK=$REPO/hook/vfiohost-boot \
-		E2E_GUEST=$GUEST TMPDIR=$OUT/tmp \
+		E2E_GUEST=$GUEST E2E_KMOD=${E2E_KMOD:-} TMPDIR=$OUT/tmp \
 		mkinitramfs -d "$conf" -o "$img" "$KVER" >"$logf" 2>&1
 }
 
@@ -179,7 +198,7 @@ build_dracut() {
 	cp -a "$GUEST/dracut/99vfiohost-e2e" "$base/modules.d/"
 	: >"$conf/dracut.conf"
 	VFIOHOST_BIN=$AGENT VFIOHOST_CONF=$policy VFIOHOST_HOOK=$REPO/hook/vfiohost-boot \
-		E2E_GUEST=$GUEST dracutbasedir=$base \
+		E2E_GUEST=$GUEST E2E_KMOD=${E2E_KMOD:-} dracutbasedir=$base \
 		dracut --force "${margs[@]}" --conf "$conf/dracut.conf" --confdir "$conf/conf.d" \
 		--tmpdir "$OUT/tmp" --add "vfiohost vfiohost-e2e" \
 		--add-drivers "bochs snd_hda_intel e1000e" --zstd \

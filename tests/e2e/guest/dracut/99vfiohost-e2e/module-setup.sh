@@ -21,6 +21,13 @@ install() {
     inst_simple "${E2E_GUEST:?}/e2e-report" /usr/lib/vfiohost-e2e/e2e-report
     inst_simple "$E2E_GUEST/udev-mark" /usr/lib/vfiohost-e2e/udev-mark
     inst_simple "$E2E_GUEST/00-vfiohost-e2e.rules" "$udevrulesdir/00-vfiohost-e2e.rules"
+    inst_simple "$E2E_GUEST/vfiohost-e2e-locker" /usr/lib/vfiohost-e2e/vfiohost-e2e-locker
+    inst_multiple insmod
+    # E2E_KMOD: the test modules built for this kernel (tests/e2e/run.sh), if any.
+    for ko in "${E2E_KMOD:-/nonexistent}"/*.ko; do
+        [ -f "$ko" ] && inst_simple "$ko" "/usr/lib/vfiohost-e2e/${ko##*/}"
+    done
+    inst_hook cmdline 01 "$moddir/vfiohost-e2e-cmdline.sh"
     if ! dracut_module_included systemd; then
         inst_hook initqueue/settled 99 "$moddir/vfiohost-e2e-settled.sh"
         return 0
