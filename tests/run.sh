@@ -30,6 +30,9 @@ suite lint sh tests/lint.sh
 if [ -x tests/fuzz/run.sh ]; then
 	suite fuzz sh tests/fuzz/run.sh "$BUILD" 60
 fi
+# The Debian package: built, checked by lintian, installed into and removed from a fresh
+# Debian root (root only, minutes; PACKAGE=0 skips it and says so).
+suite package bash tests/package.sh
 if [ "${E2E:-1}" = 0 ]; then
 	echo "ok - QEMU boot tests # SKIP E2E=0 was given" | tee -a "$OUT/all.tap"
 else

@@ -1,0 +1,143 @@
+#!/bin/bash
+# tests/package.sh: the Debian package, as TAP. Builds vfiohost_*.deb from a copy of
+# the tree (dpkg-buildpackage -us -uc -b), checks it with lintian (no errors), makes a
+# fresh Debian root of the host's release (mmdebstrap --variant=apt with a kernel and
+# initramfs-tools, the host's own archive as tests/fresh.sh takes it), installs the
+# .deb there with apt-get, checks with lsinitramfs that the image holds the agent, its
+# libkmod and the policy, then removes and purges the package and checks that the image
+# was rebuilt without them and the conffile went only with the purge.
+# Skips (and says why) when not root or when a tool is missing. PACKAGE=0 skips it too.
+# The root and the build copy are deleted on every exit, an interrupt included.
+# Logs: build/package/.
+set -u
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOGS=$REPO/build/package
+n=0 work="" root=""
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+# check NAME COMMAND...: one test from one command's status.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else notok "$name"; fi
+}
+# tests/run.sh wants one result line, so a skip is an ok line that says why.
+skip_all() { printf 'ok 1 - the Debian package # SKIP %s\n1..1\n' "$*"; exit 0; }
+# in_root COMMAND...: runs a command inside the root, no services, no questions.
+in_root() {
+	chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+[ "${PACKAGE:-1}" != 0 ] || skip_all "PACKAGE=0 was given"
+[ "$(id -u)" = 0 ] || skip_all "needs root (mmdebstrap and chroot)"
+for t in mmdebstrap dpkg-buildpackage dh lintian; do
+	command -v "$t" >/dev/null || skip_all "$t missing: sh tests/deps.sh test"
+done
+
+# The host's archive for its own release (the system's apt sources, as fresh.sh reads them).
+sources() {
+	sh "$REPO/agent/libkmod/apt-sources.sh" | awk -F'|' '
+		{ o = ($1 == "") ? "" : "[" $1 "] "; line = "deb " o $2 " " $3 " " $4
+		  if (!seen[line]++) print line }'
+}
+
+mounted_below() {
+	awk -v d="$1" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r
+}
+
+cleanup() {
+	local p
+	if [ -n "$root" ] && [ -d "$root" ]; then
+		for p in $(mounted_below "$root"); do umount "$p" 2>/dev/null || umount -l "$p"; done
+		if [ -n "$(mounted_below "$root")" ]; then
+			echo "# package.sh: cannot unmount below $root; left in place" >&2
+		else
+			rm -rf --one-file-system "$root"
+		fi
+	fi
+	[ -z "$work" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+mkdir -p "$LOGS" && rm -f "$LOGS"/*.log
+work=$(mktemp -d "${TMPDIR:-/tmp}/vfiohost-package.XXXXXX") || exit 1
+mkdir "$work/src"
+# A copy of the tree as it is (uncommitted changes included), without build output:
+# dpkg-buildpackage cleans its tree and writes the .deb beside it.
+tar -C "$REPO" --exclude=./build --exclude=./.git -cf - . | tar -C "$work/src" -xf -
+
+s=$SECONDS
+(cd "$work/src" && dpkg-buildpackage -us -uc -b) >"$LOGS/build.log" 2>&1
+deb=""
+for f in "$work"/vfiohost_*.deb; do [ -f "$f" ] && deb=$f; done
+check "dpkg-buildpackage -us -uc -b builds vfiohost_*.deb ($((SECONDS - s)) s)" test -n "$deb"
+[ -n "$deb" ] || { tail -n 20 "$LOGS/build.log" | sed 's/^/# /'; echo "1..$n"; exit 1; }
+
+lintian --fail-on error "$work"/vfiohost_*.changes >"$LOGS/lintian.log" 2>&1
+rc=$?
+sed 's/^/# lintian: /' "$LOGS/lintian.log"
+check "lintian reports no errors ($(grep -c '^[EW]:' "$LOGS/lintian.log") errors and warnings)" \
+	test "$rc" = 0
+check "the package links the agent against libkmod2 (shlibs:Depends)" \
+	sh -c "dpkg-deb -f '$deb' Depends | grep -q 'libkmod2'"
+check "/etc/vfiohost.conf is a conffile" \
+	sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | grep -qx /etc/vfiohost.conf"
+
+mapfile -t srcs < <(sources)
+((${#srcs[@]} > 0)) || { notok "an apt source of the host's release to take the archive from"; echo "1..$n"; exit 1; }
+dist=$(echo "${srcs[0]}" | awk '{ print $(NF - 1) }')
+aptopts=()
+proxy=$(apt-config shell p Acquire::http::Proxy | sed -n "s/^p='\(.*\)'$/\1/p")
+[ -n "$proxy" ] && aptopts+=(--aptopt="Acquire::http::Proxy \"$proxy\"")
+root=$(mktemp -d "${FRESH_DIR:-/var/tmp}/vfiohost-package-$dist.XXXXXX") || exit 1
+rmdir "$root"
+s=$SECONDS
+if ! mmdebstrap --variant=apt --include=linux-image-amd64,initramfs-tools "${aptopts[@]}" \
+	"$dist" "$root" "${srcs[@]}" >"$LOGS/mmdebstrap.log" 2>&1; then
+	tail -n 20 "$LOGS/mmdebstrap.log" | sed 's/^/# /'
+	notok "mmdebstrap makes a fresh $dist root with a kernel and initramfs-tools"
+	echo "1..$n"
+	exit 1
+fi
+ok "mmdebstrap makes a fresh $dist root with a kernel and initramfs-tools ($((SECONDS - s)) s)"
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 0755 "$root/usr/sbin/policy-rc.d"
+
+kver=""
+for d in "$root"/lib/modules/*; do kver=${d##*/}; done
+image=/boot/initrd.img-$kver
+sum() { sha256sum "$root$image" | cut -d' ' -f1; }
+# has FILE: the image lists FILE (a path without the leading slash).
+has() { in_root lsinitramfs "$image" | grep -qx "$1"; }
+has_hooks() { has usr/lib/vfiohost/vfiohost-boot && has scripts/init-top/00-vfiohost; }
+has_libkmod() { in_root lsinitramfs "$image" | grep -q '/libkmod\.so\.2$'; }
+lacks() { ! has "$1"; }
+before=$(sum)
+
+cp "$deb" "$root/tmp/" || exit 1
+s=$SECONDS
+in_root apt-get install -y -q "/tmp/${deb##*/}" >"$LOGS/install.log" 2>&1
+rc=$?
+check "apt-get installs the package into the fresh root ($((SECONDS - s)) s)" test "$rc" = 0
+check "the install rebuilt $image (update-initramfs trigger)" test "$(sum)" != "$before"
+check "the image holds usr/sbin/vfiohost" has usr/sbin/vfiohost
+check "the image holds etc/vfiohost.conf" has etc/vfiohost.conf
+check "the image holds the boot hook and the init-top script" has_hooks
+check "the image holds libkmod for the dynamically linked agent (copy_exec)" has_libkmod
+validates() { in_root vfiohost validate >/dev/null; }
+check "the installed agent runs and validates the shipped policy" validates
+
+before=$(sum)
+s=$SECONDS
+in_root apt-get remove -y -q vfiohost >"$LOGS/remove.log" 2>&1
+rc=$?
+check "apt-get removes the package ($((SECONDS - s)) s)" test "$rc" = 0
+check "the removal rebuilt $image" test "$(sum)" != "$before"
+check "after removal the image no longer holds usr/sbin/vfiohost" lacks usr/sbin/vfiohost
+check "after removal the image no longer holds etc/vfiohost.conf" lacks etc/vfiohost.conf
+check "removal keeps the admin's /etc/vfiohost.conf (a conffile)" test -f "$root/etc/vfiohost.conf"
+in_root apt-get purge -y -q vfiohost >"$LOGS/purge.log" 2>&1
+check "purge deletes /etc/vfiohost.conf" test ! -e "$root/etc/vfiohost.conf"
+echo "1..$n"
