@@ -1,7 +1,11 @@
-/* bind: put the functions whose action is bind on vfio-pci, one IOMMU group at a time.
- * driver_override is set before vfio-pci loads and before udev's coldplug, so native drivers
- * never see the device; unbinding a driver that got there first is the fallback. */
+/* bind: put the functions whose action is bind on vfio-pci. Each IOMMU group's chain runs
+ * in a worker child (worker.c), all groups at once: claim (driver_override, and an unbind
+ * where a native driver got there first), then, once the parent has loaded vfio-pci,
+ * probe, verify and wait for the group's device node. The parent keeps every deadline,
+ * says what happened, and rolls back a group that cannot be bound whole, never touching
+ * again a device whose step hung (its lock may be held for good). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,9 +14,29 @@
 
 #define VFIO_DEV_WAIT_US 2000000
 
+enum { S_OVERRIDE = 1, S_UNBIND, S_PROBE, S_VERIFY, S_NODE, S_ROLLBACK };
+enum { F_CLAIMED = 1, F_VERIFIED = 2 }; /* vh_binder.st, per function */
+
+static const char *step_name(int step)
+{
+	static const char *const names[] = {"a worker",
+					    "writing driver_override",
+					    "unbinding from its driver",
+					    "writing drivers_probe",
+					    "checking its driver",
+					    "waiting for /dev/vfio",
+					    "rolling back"};
+
+	return step > 0 && step <= S_ROLLBACK ? names[step] : names[0];
+}
+
 static const char *why(int rc)
 {
-	return rc == -ETIMEDOUT ? "it hung, abandoned at the deadline" : strerror(-rc);
+	if (rc == -ETIMEDOUT)
+		return "it hung, abandoned at the deadline";
+	if (rc == -ECHILD)
+		return "its worker died";
+	return strerror(-rc);
 }
 
 static void fail(struct vh_fn *fn, struct vh_log *lg, const char *step, int rc)
@@ -24,185 +48,418 @@ static void fail(struct vh_fn *fn, struct vh_log *lg, const char *step, int rc)
 	vh_log(lg, VH_ERR, "%s: %s failed: %s", label, step, why(rc));
 }
 
-/* Sets driver_override and takes the function from a driver that holds it. */
-static int prepare(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg,
-		   const struct vh_deadline *dl)
+static struct vh_fn *run_fn(const struct vh_binder *b, const struct vh_grun *g, size_t k)
 {
-	char path[64], label[64];
-	int rc;
+	return &b->pl->host->fn[b->pl->host->bygroup[g->first + k].idx];
+}
 
-	vh_fn_label(fn, label, sizeof(label));
+static int fn_index(const struct vh_binder *b, const struct vh_fn *fn)
+{
+	return (int)(fn - b->pl->host->fn);
+}
+
+/* ---- in the worker child: system calls only, reported through c ---- */
+
+/* Reads driver_override first: where a hung probe holds the device lock the read waits,
+ * and a child abandoned there is killed before it could write. */
+static int claim_fn(struct vh_wctx *c, struct vh_binder *b, struct vh_fn *fn)
+{
+	int devfd = b->pl->host->devfd, idx = fn_index(b, fn), rc;
+	char path[64], old[32] = "";
+
+	vh_wbegin(c, idx, S_OVERRIDE);
 	vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
-	rc = vh_write_at(h->devfd, path, "vfio-pci");
-	if (rc < 0) {
-		fail(fn, lg, "writing driver_override", rc);
+	rc = vh_read_str_wait_at(devfd, path, old, sizeof(old));
+	if (rc >= 0)
+		rc = vh_write_at(devfd, path, "vfio-pci");
+	vh_wend(c, idx, S_OVERRIDE, rc, old);
+	if (rc < 0)
 		return rc;
-	}
-	vh_log(lg, VH_INFO, "%s: driver_override set to vfio-pci", label);
+	b->st[idx] |= F_CLAIMED;
 	if (!fn->driver[0] || strcmp(fn->driver, "vfio-pci") == 0)
 		return 0;
-	vh_log(lg, VH_WARNING, "%s: %s got there first: unbinding it (fallback path)", label,
-	       fn->driver);
+	vh_wbegin(c, idx, S_UNBIND);
 	vh_fmt(path, sizeof(path), "%s/driver/unbind", fn->bdf);
-	rc = vh_child_write(h->devfd, path, fn->bdf, dl);
-	if (rc < 0)
-		fail(fn, lg, "unbinding from its driver", rc);
+	rc = vh_write_at(devfd, path, fn->bdf);
+	vh_wend(c, idx, S_UNBIND, rc, NULL);
 	return rc;
 }
 
-/* Undoes prepare() for a group that cannot be bound whole: native drivers take it back. */
-static void roll_back(struct vh_host *h, size_t first, size_t n, const struct vh_fn *culprit,
-		      struct vh_log *lg, const struct vh_deadline *dl)
+/* Clears the claimed functions' driver_override (but SKIP's) so native drivers take them. */
+static void roll_back_run(struct vh_wctx *c, struct vh_binder *b, const struct vh_grun *g, int skip)
 {
-	for (size_t k = 0; k < n; k++) {
-		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
+	int devfd = b->pl->host->devfd;
+
+	for (size_t k = 0; k < g->n; k++) {
+		struct vh_fn *fn = run_fn(b, g, k);
+		int idx = fn_index(b, fn), rc;
 		char path[64];
-		if (fn->action != VH_BIND)
+		if (!(b->st[idx] & F_CLAIMED) || idx == skip)
 			continue;
+		vh_wbegin(c, idx, S_ROLLBACK);
 		vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
-		vh_write_at(h->devfd, path, "\n");
-		vh_child_write(h->devfd, "../drivers_probe", fn->bdf, dl);
-		if (fn != culprit)
-			vh_fmt(fn->note->result, sizeof(fn->note->result),
-			       "failed: group %d rolled back (%s failed)", fn->group, culprit->bdf);
+		rc = vh_write_at(devfd, path, "\n");
+		if (rc >= 0)
+			rc = vh_write_at(devfd, "../drivers_probe", fn->bdf);
+		vh_wend(c, idx, S_ROLLBACK, rc, NULL);
 	}
-	vh_log(lg, VH_ERR, "group %d: rolled back, left to its drivers", culprit->group);
 }
 
-/* Returns false when the group had to be rolled back. */
-static bool prepare_group(struct vh_host *h, size_t first, size_t n, struct vh_log *lg,
-			  const struct vh_deadline *dl)
+static bool claim_run(struct vh_wctx *c, struct vh_binder *b, const struct vh_grun *g)
 {
-	for (size_t k = 0; k < n; k++) {
-		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
-		if (fn->action == VH_BIND && prepare(h, fn, lg, dl) < 0) {
-			roll_back(h, first, n, fn, lg, dl);
+	for (size_t k = 0; k < g->n; k++) {
+		struct vh_fn *fn = run_fn(b, g, k);
+		if (fn->action == VH_BIND && claim_fn(c, b, fn) < 0) {
+			roll_back_run(c, b, g, -1);
 			return false;
 		}
-	}
-	return true;
-}
-
-/* Asks the kernel to probe, then trusts only the driver link: a write to drivers_probe
- * succeeds even when no driver takes the device. */
-static bool probe_and_verify(struct vh_host *h, struct vh_fn *fn, struct vh_log *lg,
-			     const struct vh_deadline *dl)
-{
-	char path[64], drv[64], label[64];
-	int rc;
-
-	vh_fn_label(fn, label, sizeof(label));
-	vh_fmt(path, sizeof(path), "%s/driver", fn->bdf);
-	if (vh_link_base_at(h->devfd, path, drv, sizeof(drv)) < 0 || strcmp(drv, "vfio-pci") != 0) {
-		rc = vh_child_write(h->devfd, "../drivers_probe", fn->bdf, dl);
-		if (rc < 0) {
-			fail(fn, lg, "writing drivers_probe", rc);
-			return false;
-		}
-	}
-	if (vh_link_base_at(h->devfd, path, drv, sizeof(drv)) < 0)
-		vh_fmt(drv, sizeof(drv), "no driver");
-	if (strcmp(drv, "vfio-pci") != 0) {
-		vh_fmt(fn->note->result, sizeof(fn->note->result),
-		       "failed: not on vfio-pci after probing (%s)", drv);
-		vh_log(lg, VH_ERR, "%s: not on vfio-pci after probing (%s)", label, drv);
-		return false;
 	}
 	return true;
 }
 
 /* The group's device node appears once vfio-pci holds the whole group. */
-static bool wait_group_node(const struct vh_root *r, int group, const struct vh_deadline *dl)
+static int wait_group_node(const struct vh_root *r, int group)
 {
 	char path[48];
 	uint64_t until = vh_now_us() + VFIO_DEV_WAIT_US;
 	struct stat st;
 
-	if (until > dl->end_us)
-		until = dl->end_us;
 	vh_fmt(path, sizeof(path), "dev/vfio/%d", group);
 	while (fstatat(r->fd, path, &st, 0) < 0) {
 		if (vh_now_us() >= until)
-			return false;
+			return -ETIMEDOUT;
 		usleep(10000);
 	}
-	return true;
+	return 0;
 }
 
-static void finish_group(struct vh_host *h, size_t first, size_t n, const struct vh_root *r,
-			 struct vh_log *lg, const struct vh_deadline *dl)
+/* Asks the kernel to probe, then trusts only the driver link: a write to drivers_probe
+ * succeeds even when no driver takes the device. */
+static bool probe_fn(struct vh_wctx *c, struct vh_binder *b, struct vh_fn *fn)
 {
-	int group = h->bygroup[first].group, ok = 0, bad = 0;
-	bool node;
+	int devfd = b->pl->host->devfd, idx = fn_index(b, fn), rc;
+	char path[64], drv[32] = "";
 
-	for (size_t k = 0; k < n; k++) {
-		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
-		if (fn->action != VH_BIND || fn->note->result[0])
+	vh_fmt(path, sizeof(path), "%s/driver", fn->bdf);
+	if (vh_link_base_at(devfd, path, drv, sizeof(drv)) < 0 || strcmp(drv, "vfio-pci") != 0) {
+		vh_wbegin(c, idx, S_PROBE);
+		rc = vh_write_at(devfd, "../drivers_probe", fn->bdf);
+		vh_wend(c, idx, S_PROBE, rc, NULL);
+		if (rc < 0)
+			return false;
+	}
+	if (vh_link_base_at(devfd, path, drv, sizeof(drv)) < 0)
+		vh_fmt(drv, sizeof(drv), "no driver");
+	rc = strcmp(drv, "vfio-pci") == 0 ? 0 : -ENODEV;
+	vh_wend(c, idx, S_VERIFY, rc, drv);
+	return rc == 0;
+}
+
+static void finish_run(struct vh_wctx *c, struct vh_binder *b, const struct vh_grun *g)
+{
+	int ok = 0, bad = 0, first = -1;
+
+	for (size_t k = 0; k < g->n; k++) {
+		struct vh_fn *fn = run_fn(b, g, k);
+		if (fn->action != VH_BIND)
 			continue;
-		if (probe_and_verify(h, fn, lg, dl))
+		if (first < 0)
+			first = fn_index(b, fn);
+		if (probe_fn(c, b, fn))
 			ok++;
 		else
 			bad++;
 	}
-	if (ok == 0)
+	if (ok > 0 && bad == 0) {
+		vh_wbegin(c, first, S_NODE);
+		vh_wend(c, first, S_NODE, wait_group_node(b->r, b->pl->host->fn[first].group),
+			NULL);
+	}
+}
+
+struct job {
+	struct vh_binder *b;
+	size_t wi;    /* this worker's runs: wi, wi + nw, wi + 2 nw, ... */
+	int rollback; /* a rollback job: the function to leave alone, or -1; -2: no */
+};
+
+static void worker_body(struct vh_wctx *c, void *arg)
+{
+	struct job *j = arg;
+	struct vh_binder *b = j->b; /* the child's own copy: what it marks stays here */
+
+	if (j->rollback > -2) {
+		for (size_t g = j->wi; g < b->nruns; g += b->nw)
+			roll_back_run(c, b, &b->runs[g], j->rollback);
+		vh_wphase(c, 0);
 		return;
-	node = bad == 0 && wait_group_node(r, group, dl);
-	for (size_t k = 0; k < n; k++) {
-		struct vh_fn *fn = &h->fn[h->bygroup[first + k].idx];
-		char label[64];
-		if (fn->action != VH_BIND || fn->note->result[0])
-			continue;
+	}
+	for (size_t g = j->wi; g < b->nruns; g += b->nw)
+		b->runs[g].claimed = claim_run(c, b, &b->runs[g]);
+	vh_wphase(c, 0);
+	if (vh_wawait(c) != 'g')
+		return;
+	for (size_t g = j->wi; g < b->nruns; g += b->nw)
+		if (b->runs[g].claimed)
+			finish_run(c, b, &b->runs[g]);
+	vh_wphase(c, 0);
+}
+
+/* ---- in the parent: what the workers say, and the deadlines ---- */
+
+static struct vh_grun *run_of(struct vh_binder *b, const struct vh_fn *fn)
+{
+	for (size_t g = 0; g < b->nruns; g++)
+		if (run_fn(b, &b->runs[g], 0)->group == fn->group)
+			return &b->runs[g];
+	return NULL;
+}
+
+/* A worker gave up or died between steps: whatever of its runs is unfinished fails. */
+static void worker_lost(struct vh_binder *b, const struct vh_worker *w, int rc)
+{
+	for (size_t g = (size_t)(w - b->w); g < b->nruns; g += b->nw)
+		for (size_t k = 0; k < b->runs[g].n; k++) {
+			struct vh_fn *fn = run_fn(b, &b->runs[g], k);
+			if (fn->action == VH_BIND && !fn->note->result[0])
+				fail(fn, b->lg, step_name(0), rc);
+		}
+}
+
+static void on_end(struct vh_binder *b, struct vh_fn *fn, const struct vh_wmsg *m)
+{
+	struct vh_grun *g = run_of(b, fn);
+	int idx = fn_index(b, fn);
+	char label[64];
+
+	vh_fn_label(fn, label, sizeof(label));
+	if (m->step == S_OVERRIDE && m->rc == 0) {
+		b->st[idx] |= F_CLAIMED;
+		vh_fmt(fn->override, sizeof(fn->override), "%s",
+		       strcmp(m->text, "(null)") == 0 ? "" : m->text);
+		vh_log(b->lg, VH_INFO, "%s: driver_override set to vfio-pci", label);
+	} else if (m->step == S_VERIFY && m->rc == 0) {
+		b->st[idx] |= F_VERIFIED;
+	} else if (m->step == S_VERIFY) {
+		vh_fmt(fn->note->result, sizeof(fn->note->result),
+		       "failed: not on vfio-pci after probing (%s)", m->text);
+		vh_log(b->lg, VH_ERR, "%s: not on vfio-pci after probing (%s)", label, m->text);
+	} else if (m->step == S_NODE) {
+		g->node = m->rc == 0 ? 1 : -1;
+	} else if (m->rc < 0 && m->step != S_ROLLBACK) {
+		fail(fn, b->lg, step_name(m->step), m->rc);
+		if (m->step != S_PROBE && g->culprit < 0)
+			g->culprit = idx;
+		if (m->rc == -ETIMEDOUT || m->rc == -ECHILD)
+			g->hung = idx;
+	}
+}
+
+static void on_msg(void *ctx, struct vh_worker *w, const struct vh_wmsg *m)
+{
+	struct vh_binder *b = ctx;
+	struct vh_fn *fn;
+	char label[64];
+
+	if (m->fn < 0 || (size_t)m->fn >= b->pl->host->nfn) {
+		if (m->kind == VH_W_END && w >= b->w && w < b->w + b->nw) /* not a rollback's */
+			worker_lost(b, w, m->rc);
+		return;
+	}
+	fn = &b->pl->host->fn[m->fn];
+	if (m->kind == VH_W_BEGIN && m->step == S_UNBIND) {
 		vh_fn_label(fn, label, sizeof(label));
-		if (node) {
-			vh_fmt(fn->note->result, sizeof(fn->note->result), "bound");
-			vh_log(lg, VH_INFO, "%s: bound to vfio-pci (group %d)", label, group);
-		} else {
-			vh_fmt(fn->note->result, sizeof(fn->note->result),
-			       "failed: /dev/vfio/%d did not appear", group);
-			vh_log(lg, VH_ERR, "%s: on vfio-pci, but /dev/vfio/%d did not appear",
-			       label, group);
+		vh_log(b->lg, VH_WARNING, "%s: %s got there first: unbinding it (fallback path)",
+		       label, fn->driver);
+	} else if (m->kind == VH_W_END) {
+		on_end(b, fn, m);
+	}
+}
+
+/* The groups that hold a function to bind, as runs of h->bygroup, spread over at most
+ * VH_MAX_WORKERS workers (a host with more groups shares workers between them). */
+static int plan_runs(struct vh_binder *b)
+{
+	struct vh_host *h = b->pl->host;
+	size_t n = 0;
+
+	for (size_t i = 0, span; i < h->nfn; i += span) {
+		span = vh_group_span(h, i);
+		for (size_t k = 0; k < span; k++)
+			if (h->fn[h->bygroup[i + k].idx].action == VH_BIND) {
+				if (b->runs)
+					b->runs[n] = (struct vh_grun){
+					    .first = i, .n = span, .culprit = -1, .hung = -1};
+				n++;
+				break;
+			}
+	}
+	return (int)n;
+}
+
+static int binder_init(struct vh_binder *b)
+{
+	size_t n = (size_t)plan_runs(b);
+
+	b->runs = calloc(n ? n : 1, sizeof(*b->runs));
+	b->st = calloc(b->pl->host->nfn, 1);
+	if (!b->runs || !b->st)
+		return -ENOMEM;
+	b->nruns = (size_t)plan_runs(b);
+	b->nw = b->nruns < VH_MAX_WORKERS ? b->nruns : VH_MAX_WORKERS;
+	return 0;
+}
+
+/* The function whose step hung in one of worker WI's groups, or -1. */
+static int worker_hung(const struct vh_binder *b, size_t wi)
+{
+	for (size_t g = wi; g < b->nruns; g += b->nw)
+		if (b->runs[g].hung >= 0)
+			return b->runs[g].hung;
+	return -1;
+}
+
+/* Starts the chain workers in W, or (WHICH given) rollback workers for those WHICH names;
+ * W[i] serves the runs i, i + nw, i + 2 nw, ... either way. */
+static void start_workers(struct vh_binder *b, struct vh_worker *w, const bool *which)
+{
+	for (size_t wi = 0; wi < b->nw; wi++) {
+		struct job j = {.b = b, .wi = wi, .rollback = which ? worker_hung(b, wi) : -2};
+		int rc;
+		if (which && !which[wi]) {
+			w[wi] = (struct vh_worker){.pid = -1, .rfd = -1, .wfd = -1, .gone = true};
+			continue;
+		}
+		rc = vh_worker_start(&w[wi], worker_body, &j);
+		if (rc < 0) {
+			vh_log(b->lg, VH_ERR, "cannot start a worker: %s", strerror(-rc));
+			w[wi].gone = true;
+			if (!which)
+				worker_lost(b, &w[wi], rc);
 		}
 	}
 }
 
-/* Does the run of h->bygroup from first hold a function to bind? */
-static bool binds_any(const struct vh_host *h, size_t first, size_t n)
+static void wait_workers(struct vh_binder *b, struct vh_worker *w, const struct vh_deadline *dl)
 {
-	for (size_t k = 0; k < n; k++)
-		if (h->fn[h->bygroup[first + k].idx].action == VH_BIND)
-			return true;
-	return false;
+	struct vh_wpool p = {.w = w, .n = b->nw, .on_msg = on_msg, .ctx = b};
+
+	vh_workers_wait(&p, dl);
 }
 
-/* Claims every function to bind: driver_override, and an unbind where a driver got there
- * first. Cheap, so it comes before anything slow: from here on no native driver can take
- * them, whatever happens to the rest of the boot. */
-void vh_bind_claim(struct vh_plan *pl, struct vh_log *lg, const struct vh_deadline *dl)
+/* A worker that gave up during the claim: its groups are rolled back by a new worker,
+ * which leaves the device whose step hung alone. */
+static void roll_back_lost(struct vh_binder *b, const struct vh_deadline *dl)
 {
-	struct vh_host *h = pl->host;
+	struct vh_worker rb[VH_MAX_WORKERS];
+	bool lost[VH_MAX_WORKERS] = {false}, any = false;
 
-	for (size_t i = 0, n; i < h->nfn && pl->count[VH_BIND] > 0; i += n) {
-		n = vh_group_span(h, i);
-		if (binds_any(h, i, n))
-			prepare_group(h, i, n, lg, dl);
+	for (size_t wi = 0; wi < b->nw; wi++) {
+		lost[wi] = b->w[wi].gone && !b->w[wi].phase_done;
+		for (size_t g = wi; lost[wi] && g < b->nruns; g += b->nw)
+			if (b->runs[g].culprit < 0)
+				b->runs[g].culprit = worker_hung(b, wi);
+		any |= lost[wi];
+	}
+	if (!any)
+		return;
+	start_workers(b, rb, lost);
+	wait_workers(b, rb, dl);
+	for (size_t wi = 0; wi < b->nw; wi++)
+		vh_worker_end(&rb[wi]);
+}
+
+/* Says which groups were rolled back, and why, for each of their functions. */
+static void report_rollbacks(struct vh_binder *b)
+{
+	for (size_t g = 0; g < b->nruns; g++) {
+		const struct vh_grun *r = &b->runs[g];
+		const struct vh_fn *culprit;
+		if (r->culprit < 0)
+			continue;
+		culprit = &b->pl->host->fn[r->culprit];
+		for (size_t k = 0; k < r->n; k++) {
+			struct vh_fn *fn = run_fn(b, r, k);
+			if (fn->action == VH_BIND && !fn->note->result[0])
+				vh_fmt(fn->note->result, sizeof(fn->note->result),
+				       "failed: group %d rolled back (%s failed)", fn->group,
+				       culprit->bdf);
+		}
+		vh_log(b->lg, VH_ERR, "group %d: rolled back, left to its drivers",
+		       run_fn(b, r, 0)->group);
 	}
 }
 
-/* Loads vfio-pci, probes and verifies what vh_bind_claim() claimed. */
-int vh_bind_finish(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		   const struct vh_deadline *dl)
+/* Claims every function to bind, all groups at once: from here on no native driver can
+ * take them, whatever happens to the rest of the boot. Cheap, so it comes before anything
+ * slow; a claim that hangs costs its own step's share of the deadline. */
+void vh_bind_claim(struct vh_binder *b, struct vh_plan *pl, const struct vh_root *r,
+		   struct vh_log *lg, const struct vh_deadline *dl)
 {
-	struct vh_host *h = pl->host;
+	memset(b, 0, sizeof(*b));
+	b->pl = pl;
+	b->r = r;
+	b->lg = lg;
+	if (pl->count[VH_BIND] == 0)
+		return;
+	if (binder_init(b) < 0) {
+		vh_log(lg, VH_ERR, "cannot bind: out of memory");
+		b->nruns = b->nw = 0;
+		return;
+	}
+	start_workers(b, b->w, NULL);
+	wait_workers(b, b->w, dl);
+	roll_back_lost(b, dl);
+	report_rollbacks(b);
+}
+
+/* What became of each function to bind, once its worker is done. */
+static void settle(struct vh_binder *b)
+{
+	for (size_t g = 0; g < b->nruns; g++) {
+		const struct vh_grun *r = &b->runs[g];
+		for (size_t k = 0; k < r->n; k++) {
+			struct vh_fn *fn = run_fn(b, r, k);
+			char label[64];
+			if (fn->action != VH_BIND || fn->note->result[0])
+				continue;
+			vh_fn_label(fn, label, sizeof(label));
+			if (!(b->st[fn_index(b, fn)] & F_VERIFIED)) {
+				fail(fn, b->lg, "probing", -ECHILD);
+			} else if (r->node == 1) {
+				vh_fmt(fn->note->result, sizeof(fn->note->result), "bound");
+				vh_log(b->lg, VH_INFO, "%s: bound to vfio-pci (group %d)", label,
+				       fn->group);
+			} else {
+				vh_fmt(fn->note->result, sizeof(fn->note->result),
+				       "failed: /dev/vfio/%d did not appear", fn->group);
+				vh_log(b->lg, VH_ERR,
+				       "%s: on vfio-pci, but /dev/vfio/%d did not appear", label,
+				       fn->group);
+			}
+		}
+	}
+}
+
+/* Loads vfio-pci, then lets every worker probe and verify what it claimed. */
+int vh_bind_finish(struct vh_binder *b, const struct vh_deadline *dl)
+{
+	struct vh_host *h = b->pl->host;
 	int failed = 0;
 
-	if (pl->count[VH_BIND] > 0 && vh_load_vfio_pci(r, pl->policy->options, lg, dl) < 0)
-		vh_log(lg, VH_WARNING,
+	if (b->nruns > 0 && vh_load_vfio_pci(b->r, b->pl->policy->options, b->lg, dl) < 0)
+		vh_log(b->lg, VH_WARNING,
 		       "probing anyway: vfio-pci may be built in under another name");
-	for (size_t i = 0, n; i < h->nfn && pl->count[VH_BIND] > 0; i += n) {
-		n = vh_group_span(h, i);
-		if (binds_any(h, i, n))
-			finish_group(h, i, n, r, lg, dl);
-	}
+	for (size_t wi = 0; wi < b->nw; wi++)
+		vh_worker_send(&b->w[wi], 'g');
+	wait_workers(b, b->w, dl);
+	settle(b);
+	for (size_t wi = 0; wi < b->nw; wi++)
+		vh_worker_end(&b->w[wi]);
+	free(b->runs);
+	free(b->st);
+	b->runs = NULL;
+	b->st = NULL;
 	for (size_t i = 0; i < h->nfn; i++) {
 		if (h->fn[i].action == VH_KEEP)
 			vh_fmt(h->fn[i].note->result, sizeof(h->fn[i].note->result), "already");

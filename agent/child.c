@@ -9,6 +9,20 @@
 
 #include "vfiohost.h"
 
+#define REAP_WAIT_US 300000
+
+/* Kills a child that ran out of time and gives it a moment to go: a write that the kernel
+ * was still carrying out (a hugepage being put together) must be over before the caller
+ * reads back what it did. A task stuck in the kernel may not die: it is left behind. */
+static void reap_killed(pid_t pid)
+{
+	uint64_t until = vh_now_us() + REAP_WAIT_US;
+
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, WNOHANG) == 0 && vh_now_us() < until)
+		usleep(5000);
+}
+
 /* Returns fn's result (0 or -errno), -ETIMEDOUT if it did not finish within its step or by
  * the end of the deadline. */
 int vh_child_run(int (*fn)(void *), void *arg, const struct vh_deadline *dl)
@@ -56,8 +70,7 @@ int vh_child_run(int (*fn)(void *), void *arg, const struct vh_deadline *dl)
 			rc = -ECHILD;
 			break;
 		}
-		kill(pid, SIGKILL); /* a task stuck in the kernel may not die: left behind */
-		waitpid(pid, NULL, WNOHANG);
+		reap_killed(pid);
 		rc = -ETIMEDOUT;
 		break;
 	}

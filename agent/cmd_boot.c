@@ -17,6 +17,7 @@ struct boot {
 	struct vh_root logroot; /* for the log, open before the policy is read */
 	struct vh_ctx c;
 	struct vh_log lg;
+	struct vh_binder bind;
 	const char *mode;
 	struct vh_timing t[PH_COUNT];
 	char *errtext; /* what the policy parser and discovery said, owned */
@@ -172,13 +173,13 @@ static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 	int rc;
 
 	b->t[PH_DECIDE].us = t - t0;
-	vh_bind_claim(pl, &b->lg, &dl);
+	vh_bind_claim(&b->bind, pl, &b->c.root, &b->lg, &dl);
 	b->t[PH_CLAIM].us = vh_now_us() - t;
 	t = vh_now_us();
 	vh_hugepages_reserve(pl, &b->c.root, &b->lg, &hp);
 	b->t[PH_HUGEPAGES].us = vh_now_us() - t;
 	t = vh_now_us();
-	rc = vh_bind_finish(pl, &b->c.root, &b->lg, &dl);
+	rc = vh_bind_finish(&b->bind, &dl);
 	b->t[PH_BIND].us = vh_now_us() - t;
 	b->t[PH_TOTAL].us = vh_now_us() - t0;
 	log_summary(b);

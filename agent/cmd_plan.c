@@ -46,6 +46,7 @@ static void plan_notes(struct vh_ctx *c)
 
 	if (unsafe)
 		vh_msgs_add(&c->plan.warn, "%s: boot will refuse to apply it", unsafe);
+	vh_read_overrides(&c->plan);
 	c->plan.rebuild = vh_policy_changed(&c->root, c->policy->path);
 }
 

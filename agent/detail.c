@@ -1,6 +1,6 @@
 /* detail: the second discovery pass, between selection and judgment. It reads what the rules
  * need, for the slots that hold a selected function only: numa_node, boot_vga,
- * driver_override, the firmware framebuffer their memory holds, whether their IOMMU group
+ * the firmware framebuffer their memory holds, whether their IOMMU group
  * is listed; and the hugepage sizes the kernel offers. The rules then read only the model. */
 #include <errno.h>
 #include <stdlib.h>
@@ -116,10 +116,6 @@ static void detail_fn(struct detail *d, struct vh_fn *fn)
 	fn->numa = vh_read_int_at(devfd, path, &v) == 0 && v >= 0 && v < 4096 ? (int)v : -1;
 	vh_fmt(path, sizeof(path), "%s/boot_vga", fn->bdf);
 	fn->boot_vga = vh_read_int_at(devfd, path, &v) == 0 ? (v == 1) : -1;
-	vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
-	if (vh_read_str_at(devfd, path, fn->override, sizeof(fn->override)) < 0 ||
-	    strcmp(fn->override, "(null)") == 0)
-		fn->override[0] = '\0';
 	fn->framebuffer = held_framebuffer(d, fn);
 	fn->group_listed = group_listed(d->r, fn->group);
 }

@@ -84,11 +84,16 @@ static ssize_t read_once(int fd, char *buf, size_t size)
 	return n < 0 ? -errno : n;
 }
 
-static ssize_t read_file_at(int dirfd, const char *rel, char *buf, size_t size, bool one_read)
+/* WAIT: open without O_NONBLOCK, for an attribute whose read may wait in the kernel. */
+static ssize_t read_file_at(int dirfd, const char *rel, char *buf, size_t size, bool one_read,
+			    bool wait)
 {
-	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	ssize_t n;
+	int fd;
 
+	do
+		fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | (wait ? 0 : O_NONBLOCK));
+	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return -errno;
 	n = one_read ? read_once(fd, buf, size) : read_all(fd, buf, size);
@@ -99,19 +104,18 @@ static ssize_t read_file_at(int dirfd, const char *rel, char *buf, size_t size, 
 /* Reads at most size bytes of a file; returns the count or -errno. */
 ssize_t vh_read_at(int dirfd, const char *rel, char *buf, size_t size)
 {
-	return read_file_at(dirfd, rel, buf, size, false);
+	return read_file_at(dirfd, rel, buf, size, false, false);
 }
 
 /* A sysfs attribute gives all it has in one read: no second read to see the end. */
 ssize_t vh_read_attr_at(int dirfd, const char *rel, char *buf, size_t size)
 {
-	return read_file_at(dirfd, rel, buf, size, true);
+	return read_file_at(dirfd, rel, buf, size, true, false);
 }
 
-/* Reads a one-line attribute, without its trailing newline. */
-int vh_read_str_at(int dirfd, const char *rel, char *buf, size_t size)
+static int read_str(int dirfd, const char *rel, char *buf, size_t size, bool wait)
 {
-	ssize_t n = vh_read_at(dirfd, rel, buf, size - 1);
+	ssize_t n = read_file_at(dirfd, rel, buf, size - 1, false, wait);
 
 	if (n < 0) {
 		buf[0] = '\0';
@@ -121,6 +125,20 @@ int vh_read_str_at(int dirfd, const char *rel, char *buf, size_t size)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	return 0;
+}
+
+/* Reads a one-line attribute, without its trailing newline. */
+int vh_read_str_at(int dirfd, const char *rel, char *buf, size_t size)
+{
+	return read_str(dirfd, rel, buf, size, false);
+}
+
+/* The same, for an attribute whose read may wait in the kernel (driver_override takes the
+ * device lock): only a worker child calls it, and a fake tree's FIFO then waits too, as the
+ * device lock would. */
+int vh_read_str_wait_at(int dirfd, const char *rel, char *buf, size_t size)
+{
+	return read_str(dirfd, rel, buf, size, true);
 }
 
 int vh_read_int_at(int dirfd, const char *rel, long long *out)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define VH_VERSION	  "0.1.0"
 #define VH_DEFAULT_CONFIG "/etc/vfiohost.conf"
@@ -33,6 +34,7 @@ void vh_root_close(struct vh_root *r);
 ssize_t vh_read_at(int dirfd, const char *rel, char *buf, size_t size);
 ssize_t vh_read_attr_at(int dirfd, const char *rel, char *buf, size_t size);
 int vh_read_str_at(int dirfd, const char *rel, char *buf, size_t size);
+int vh_read_str_wait_at(int dirfd, const char *rel, char *buf, size_t size);
 int vh_read_int_at(int dirfd, const char *rel, long long *out);
 int vh_write_at(int dirfd, const char *rel, const char *data);
 int vh_link_base_at(int dirfd, const char *rel, char *buf, size_t size);
@@ -153,7 +155,7 @@ struct vh_fn {
 	int boot_vga;		 /* -1: no attribute */
 	bool group_listed;	 /* sys/kernel/iommu_groups holds its group */
 	const char *framebuffer; /* /proc/iomem's framebuffer in its memory (static), or NULL */
-	char override[32];
+	char override[32];	 /* plan: vh_read_overrides; boot: the claim read it */
 	/* decision */
 	bool selected;
 	uint8_t action;
@@ -341,9 +343,75 @@ int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 			  const struct vh_deadline *dl);
-void vh_bind_claim(struct vh_plan *pl, struct vh_log *lg, const struct vh_deadline *dl);
-int vh_bind_finish(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
-		   const struct vh_deadline *dl);
+/* ---- group workers (worker.c) ---- */
+/* At most this many children at once; a host with more groups shares workers. */
+#define VH_MAX_WORKERS 64
+
+enum { VH_W_BEGIN, VH_W_END, VH_W_PHASE };
+
+/* What a worker child says: a step begun or ended, or its phase done. */
+struct vh_wmsg {
+	int32_t fn;    /* index into vh_host.fn, or -1 */
+	uint8_t step;  /* the caller's step number */
+	uint8_t kind;  /* VH_W_* */
+	int32_t rc;    /* 0 or -errno, with VH_W_END */
+	char text[32]; /* a value the step read, with VH_W_END */
+};
+
+struct vh_wctx { /* the child's side */
+	int out, in;
+};
+
+struct vh_worker { /* the parent's side */
+	pid_t pid;
+	int rfd, wfd; /* its records; commands to it */
+	int fn, step; /* the step it is in, when in_step */
+	uint64_t step_t0;
+	bool in_step, phase_done, gone;
+};
+
+struct vh_wpool {
+	struct vh_worker *w;
+	size_t n;
+	void (*on_msg)(void *ctx, struct vh_worker *w, const struct vh_wmsg *m);
+	void *ctx;
+};
+
+int vh_worker_start(struct vh_worker *w, void (*body)(struct vh_wctx *c, void *arg), void *arg);
+void vh_worker_send(struct vh_worker *w, char cmd);
+void vh_workers_wait(struct vh_wpool *p, const struct vh_deadline *dl);
+void vh_worker_end(struct vh_worker *w);
+void vh_wbegin(struct vh_wctx *c, int fn, int step);
+void vh_wend(struct vh_wctx *c, int fn, int step, int rc, const char *text);
+void vh_wphase(struct vh_wctx *c, int rc);
+char vh_wawait(struct vh_wctx *c);
+
+/* plan: the detailed functions' driver_override, read in a child with a time limit. */
+void vh_read_overrides(struct vh_plan *pl);
+
+/* ---- binding (bind.c) ---- */
+struct vh_grun { /* one IOMMU group to bind: a run of vh_host.bygroup */
+	size_t first, n;
+	int culprit;  /* the function whose failure rolled the group back, or -1 */
+	int hung;     /* the function whose step hung (never touched again), or -1 */
+	int node;     /* /dev/vfio/N: 1 appeared, -1 did not, 0 not waited for */
+	bool claimed; /* in the worker child: every claim succeeded */
+};
+
+struct vh_binder { /* from vh_bind_claim to vh_bind_finish */
+	struct vh_plan *pl;
+	const struct vh_root *r;
+	struct vh_log *lg;
+	struct vh_grun *runs; /* owned */
+	size_t nruns;
+	uint8_t *st; /* per function: claimed, verified; owned */
+	struct vh_worker w[VH_MAX_WORKERS];
+	size_t nw;
+};
+
+void vh_bind_claim(struct vh_binder *b, struct vh_plan *pl, const struct vh_root *r,
+		   struct vh_log *lg, const struct vh_deadline *dl);
+int vh_bind_finish(struct vh_binder *b, const struct vh_deadline *dl);
 
 /* ---- run files (report.c) ---- */
 int vh_run_file_write(const struct vh_root *r, const char *name,

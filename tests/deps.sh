@@ -10,8 +10,9 @@ pkgs_test="bats bats-support bats-assert pciutils busybox jq python3 shellcheck 
 	clang-format valgrind strace file man-db
 	debhelper lintian devscripts equivs mmdebstrap fakeroot prometheus bash-completion"
 # systemd: dracut puts systemd in the image where the host has it (its default mode).
-pkgs_e2e="linux-image-amd64 qemu-system-x86 dracut-core initramfs-tools busybox zstd xz-utils cpio
-	kmod jq systemd"
+# linux-headers-amd64: the test kernel modules (tests/e2e/kmod) build against them.
+pkgs_e2e="linux-image-amd64 linux-headers-amd64 qemu-system-x86 dracut-core initramfs-tools
+	busybox zstd xz-utils cpio kmod jq systemd"
 pkgs_bench="hyperfine strace gnuplot-nox busybox pciutils"
 
 want=""

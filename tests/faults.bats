@@ -8,7 +8,10 @@ bats_require_minimum_version 1.5.0
 load helpers
 load fake
 
+LOCKED=()
+
 teardown() {
+	unlock_overrides
 	fake_teardown
 }
 
@@ -94,6 +97,104 @@ boot_timed() {
 	[[ "$(result 0000:01:00.0)" == "failed: writing drivers_probe: "*hung* ]]
 	run kmsg_vh
 	assert_line --regexp "0000:01:00.0 10de:1eb8 3D: writing drivers_probe failed: it hung"
+}
+
+# ------------------------------------------------- a device whose lock a hung probe holds
+# On a kernel, driver_override's show and store take the device lock, which a driver whose
+# probe or remove never ends holds for good. A FIFO nobody writes stands for that: its
+# open(2) blocks. Deadline 4 s: boot must return in under 6, report, name the function, and
+# claim every other one; plan must not wait for it either.
+
+# lock_override BDF: BDF's driver_override blocks every reader and writer, until
+# unlock_overrides (teardown) lets the lock go, as the hung probe would in the end.
+lock_override() {
+	local f="$ROOT/sys/bus/pci/devices/$1/driver_override"
+	rm -f "$f" && mkfifo -m 0644 "$f"
+	LOCKED+=("$f")
+}
+
+unlock_overrides() {
+	local f
+	for f in "${LOCKED[@]}"; do
+		# Opening a FIFO for reading and writing never blocks, and lets its waiters through.
+		[ -p "$f" ] && timeout 2 sh -c 'exec 5<>"$1"; sleep 0.2' sh "$f"
+	done
+	LOCKED=()
+}
+
+# claimed BDF...: each is on vfio-pci, or at least has driver_override vfio-pci.
+claimed() {
+	local bdf f
+	for bdf in "$@"; do
+		f="$ROOT/sys/bus/pci/devices/$bdf/driver_override"
+		[ "$(driver_of "$bdf")" = vfio-pci ] || [ "$(head -n 1 "$f")" = vfio-pci ] ||
+			{ echo "$bdf is neither on vfio-pci nor claimed ($(driver_of "$bdf"))" >&2; return 1; }
+	done
+}
+
+# locked_boot BDF: boot --deadline 4 with BDF's lock held; checks the bound and the naming.
+locked_boot() {
+	mkhost_faults
+	lock_override "$1"
+	fk_start
+	boot_timed 4
+	assert_failure 1
+	less_than "$elapsed" 6
+	[ -s "$ROOT/run/vfiohost/report.json" ]
+	[[ "$(result "$1")" == "failed: writing driver_override: "*hung* ]]
+	run kmsg_vh
+	assert_line --regexp "^<11>vfiohost\[[0-9]+\]: $1 [0-9a-f:]+ [A-Za-z0-9]+: writing driver_override failed: it hung"
+}
+
+@test "a locked first GPU: boot returns in time, names it, and claims every other function" {
+	locked_boot 0000:01:00.0
+	assert_bound 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
+}
+
+@test "a locked last GPU: boot returns in time, names it, rolls back its audio, binds the rest" {
+	locked_boot 0000:03:00.0
+	[[ "$(result 0000:03:00.1)" == "failed: group 3 rolled back (0000:03:00.0 failed)" ]]
+	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1
+}
+
+@test "a locked second function of a group: its partner is rolled back to its driver, the rest bound" {
+	locked_boot 0000:02:00.1
+	[ "$(result 0000:02:00.0)" = "failed: group 2 rolled back (0000:02:00.1 failed)" ]
+	# Taken from nouveau by the claim, given back by the rollback.
+	[ "$(driver_of 0000:02:00.0)" = nouveau ]
+	[ -z "$(head -n 1 "$ROOT/sys/bus/pci/devices/0000:02:00.0/driver_override")" ]
+	assert_bound 0000:01:00.0 0000:03:00.0 0000:03:00.1
+}
+
+@test "a locked device is never written again: the rollback leaves it alone" {
+	mkhost_faults
+	lock_override 0000:02:00.1
+	fk_start
+	run strace -f -qq -e trace=openat -o "$BATS_TEST_TMPDIR/open.trace" \
+		"$VFIOHOST" --root "$ROOT" --deadline 4 boot
+	# One open of the FIFO (the claim's read, abandoned), never a second.
+	[ "$(grep -c '0000:02:00.1/driver_override' "$BATS_TEST_TMPDIR/open.trace")" = 1 ]
+}
+
+@test "a hung drivers_probe with --deadline 4: boot returns in under 6 s, every function claimed" {
+	mkhost_faults
+	fk_start --hang-probe
+	boot_timed 4
+	assert_failure 1
+	less_than "$elapsed" 6
+	[[ "$(result 0000:02:00.0)" == "failed: writing drivers_probe: "*hung* ]]
+	claimed 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
+}
+
+@test "plan does not wait for a locked device: it warns, naming the function" {
+	mkhost_faults
+	lock_override 0000:03:00.0
+	local t0
+	t0=$(now)
+	vh_run plan
+	less_than "$(since "$t0")" 3
+	assert_failure 1
+	assert_output --partial "0000:03:00.0 10de:2484 VGA: reading driver_override hung"
 }
 
 # ---------------------------------------------------------------- writes that fail

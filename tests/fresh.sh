@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/fresh.sh [-k] [-o demo|test] [-r REV] DIST: the README's two commands, as the
 # README writes them, on a bare clone in a fresh Debian root (mmdebstrap --variant=apt
-# with git, make and ca-certificates, nothing else), as root inside that root, with no
+# with git, make and ca-certificates, nothing else; /proc, /run, /sys and /dev mounted),
+# as root inside that root, with no
 # ../shared beside the clone. DIST: bookworm, trixie, sid, or any suite the archive has.
 #   -o CMD  run only the README command that starts with "make CMD" (development)
 #   -r REV  the commit to clone (default HEAD); uncommitted changes are not in a clone
@@ -123,10 +124,12 @@ if [ -n "${GUIDE:-}" ]; then
 	install -m 0444 "$GUIDE" "$root/root/guide.txt"
 	guide_env=(GUIDE=/root/guide.txt)
 fi
-if ! mount -t proc proc "$root/proc" || ! mount --rbind /sys "$root/sys" ||
+# /run as on a booted system: dracut --hostonly turns itself off without it.
+if ! mount -t proc proc "$root/proc" || ! mount -t tmpfs -o mode=0755 tmpfs "$root/run" ||
+	! mount --rbind /sys "$root/sys" ||
 	! mount --make-rslave "$root/sys" || ! mount --rbind /dev "$root/dev" ||
 	! mount --make-rslave "$root/dev"; then
-	die "cannot mount /proc, /sys and /dev into $root"
+	die "cannot mount /proc, /run, /sys and /dev into $root"
 fi
 
 passed=0 failed=0 skipped=0

@@ -297,13 +297,16 @@ kmsg() { section "$1" kmsg; }
 # vfiohost_lines NAME: the agent's own lines of the kernel log.
 vfiohost_lines() { kmsg "$1" | grep -E '\] vfiohost\[[0-9]+\]: '; }
 
-# first_probe NAME BDF: the driver of the first probe the kernel logged for BDF.
-first_probe() {
-	kmsg "$1" | sed -n "s/.*really_probe: probing driver \\(.*\\) with device $2\$/\\1/p" | head -n 1
+# probes NAME BDF: every driver the kernel probed BDF with, one a line. 6.1 logs
+# "bus: 'pci': really_probe: probing driver D with device BDF", 6.12 (dev_dbg) puts the
+# device first: "pci BDF: bus: 'pci': really_probe: probing driver D with device".
+probes() {
+	kmsg "$1" | sed -n -e "s/.*really_probe: probing driver \\(.*\\) with device $2\$/\\1/p" \
+		-e "s/.* $2: bus: '[a-z]*': really_probe: probing driver \\(.*\\) with device\$/\\1/p"
 }
 
-# probes NAME BDF: every driver the kernel probed BDF with, one a line.
-probes() { kmsg "$1" | sed -n "s/.*really_probe: probing driver \\(.*\\) with device $2\$/\\1/p"; }
+# first_probe NAME BDF: the driver of the first probe the kernel logged for BDF.
+first_probe() { probes "$1" "$2" | head -n 1; }
 
 # ts LINE...: the timestamp of a kernel log line, in seconds.
 ts() { sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' | head -n 1; }
