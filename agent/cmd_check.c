@@ -1,4 +1,5 @@
-/* cmd_check: `vfiohost check`, the host sanity check of the seed guide, without lspci. */
+/* cmd_check: `vfiohost check`, the seed guide's host check without lspci, and the readiness
+ * verdict (findings.c) under it. */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -8,129 +9,15 @@
 #include <unistd.h>
 
 #include "context.h"
-
-#define KLOG_MAX (8u << 20)
+#include "findings.h"
 
 struct check {
-	char vendor[32];
-	bool pdpe1gb;
 	bool intel_on, amd_on, iommu_pt;
-	bool k_enabled, k_disabled, k_irq;
-	char enabled_line[256], disabled_line[256];
+	struct vh_ready rd;
+	struct vh_findings fs;
+	struct vh_hp_advice adv;
 	struct vh_msgs warn;
 };
-
-/* The words of pattern appear in line in this order, ignoring case (the script's egrep -i 'a.*b'). */
-static bool match_seq(const char *line, const char *const *words)
-{
-	for (; *words; words++) {
-		line = strcasestr(line, *words);
-		if (!line)
-			return false;
-		line += strlen(*words);
-	}
-	return true;
-}
-
-static void klog_line(struct check *ck, const char *line)
-{
-	static const char *const dis[][4] = {{"IOMMU", "disabled by BIOS", NULL},
-					     {"DMAR:", "disabled", NULL},
-					     {"AMD-Vi:", "disabled", NULL}};
-	static const char *const en[][4] = {{"DMAR: IOMMU enabled", NULL},
-					    {"AMD-Vi:", "IOMMU", "enabled", NULL},
-					    {"IOMMU: ", "enabled", NULL}};
-	static const char *const irq[] = {"Interrupt remapping enabled", NULL};
-
-	for (size_t i = 0; i < 3; i++) {
-		if (!ck->k_disabled && match_seq(line, dis[i])) {
-			ck->k_disabled = true;
-			vh_fmt(ck->disabled_line, sizeof(ck->disabled_line), "%.200s", line);
-		}
-		if (!ck->k_enabled && match_seq(line, en[i])) {
-			ck->k_enabled = true;
-			vh_fmt(ck->enabled_line, sizeof(ck->enabled_line), "%.200s", line);
-		}
-	}
-	ck->k_irq |= match_seq(line, irq);
-}
-
-/* Splits a chunk of /dev/kmsg records ("PRI,SEQ,TS,FLAGS;text") or plain lines. */
-static void klog_chunk(struct check *ck, char *buf)
-{
-	for (char *line = buf, *next; line && *line; line = next) {
-		char *semi;
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (line[0] == ' ')
-			continue; /* a record's dictionary continuation */
-		semi = strchr(line, ';');
-		if (semi && strspn(line, "0123456789,-c") == (size_t)(semi - line))
-			line = semi + 1;
-		klog_line(ck, line);
-	}
-}
-
-/* Reads the kernel log from dev/kmsg: one record per read on the real device, EAGAIN at its end. */
-/* A regular file (a fake tree) has no record boundaries: a line cut by a read waits in buf
- * for the rest. */
-static void read_klog(struct check *ck, const struct vh_root *r)
-{
-	char buf[8193];
-	size_t total = 0, kept = 0;
-	int fd = openat(r->fd, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return;
-	while (total < KLOG_MAX) {
-		ssize_t n = read(fd, buf + kept, sizeof(buf) - 1 - kept);
-		char *last;
-		if (n < 0 && (errno == EINTR || errno == EPIPE))
-			continue; /* EPIPE: a record was overwritten; the next read goes on */
-		if (n <= 0)
-			break;
-		total += (size_t)n;
-		n += (ssize_t)kept;
-		buf[n] = '\0';
-		last = strrchr(buf, '\n');
-		if (!last && (size_t)n < sizeof(buf) - 1) {
-			kept = (size_t)n;
-			continue;
-		}
-		kept = last ? (size_t)(buf + n - (last + 1)) : 0;
-		if (last)
-			*last = '\0';
-		klog_chunk(ck, buf);
-		if (kept)
-			memmove(buf, last + 1, kept);
-	}
-	buf[kept] = '\0';
-	klog_chunk(ck, buf);
-	close(fd);
-}
-
-static void read_cpu(struct check *ck, const struct vh_root *r)
-{
-	char buf[16384], *s;
-	ssize_t n = vh_read_at(r->fd, "proc/cpuinfo", buf, sizeof(buf) - 1);
-
-	vh_fmt(ck->vendor, sizeof(ck->vendor), "(unknown)");
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	s = strstr(buf, "vendor_id");
-	if (s && (s = strchr(s, ':'))) {
-		s += strspn(s, ": \t");
-		vh_fmt(ck->vendor, sizeof(ck->vendor), "%.*s", (int)strcspn(s, " \t\n"), s);
-	}
-	s = strstr(buf, "\nflags");
-	if (s) {
-		size_t len = strcspn(s + 1, "\n");
-		s[1 + len] = '\0';
-		ck->pdpe1gb = strstr(s, " pdpe1gb") != NULL;
-	}
-}
 
 static void read_flags(struct check *ck, const char *cmdline)
 {
@@ -191,16 +78,34 @@ static void collect_warnings(struct check *ck, const struct vh_host *h)
 		vh_msgs_add(
 		    &ck->warn,
 		    "the IOMMU is not active: no groups in /sys/kernel/iommu_groups (enable VT-d / AMD-Vi in the firmware%s)",
-		    strcmp(ck->vendor, "GenuineIntel") == 0 ? ", and intel_iommu=on" : "");
-	if (ck->k_disabled)
+		    strcmp(ck->rd.vendor, "GenuineIntel") == 0 ? ", and intel_iommu=on" : "");
+	if (ck->rd.k_disabled)
 		vh_msgs_add(&ck->warn, "the kernel log says the IOMMU is disabled: %s",
-			    ck->disabled_line);
+			    ck->rd.disabled_line);
 	each_gpu_group(h, warn_group, ck);
+}
+
+/* What check knows of a display function's Resizable BAR, or NULL. */
+static const struct vh_gpu_facts *rebar_of(const struct vh_ready *rd, const struct vh_fn *fn,
+					   const struct vh_host *h)
+{
+	size_t idx = (size_t)(fn - h->fn);
+
+	for (size_t i = 0; i < rd->ngpu; i++)
+		if (rd->gpu[i].idx == idx)
+			return rd->gpu[i].rebar >= 0 ? &rd->gpu[i] : NULL;
+	return NULL;
 }
 
 struct text_out {
 	FILE *f;
 	const struct vh_pciids *db;
+	const struct vh_ready *rd;
+};
+
+struct json_out {
+	struct vh_json *j;
+	const struct vh_ready *rd;
 };
 
 static void text_group(const struct vh_host *h, size_t first, size_t n, int gpus, bool others,
@@ -218,11 +123,66 @@ static void text_group(const struct vh_host *h, size_t first, size_t n, int gpus
 				     sizeof(dname)) < 0)
 			vh_fmt(vname, sizeof(vname), "%s",
 			       vh_vendor_name(fn->vendor) ? vh_vendor_name(fn->vendor) : "Vendor");
-		fprintf(out->f, "%s %s [%04x]: %s %s [%04x:%04x] (driver: %s)\n", fn->bdf + 5,
+		const struct vh_gpu_facts *g = rebar_of(out->rd, fn, h);
+		fprintf(out->f, "%s %s [%04x]: %s %s [%04x:%04x] (driver: %s)", fn->bdf + 5,
 			vh_class_name(fn->class), fn->class >> 8, vname,
 			dname[0] ? dname : "Device", fn->vendor, fn->device,
 			fn->driver[0] ? fn->driver : "none");
+		if (g)
+			fprintf(out->f, " (ReBAR: BAR %d at %llu of %llu MiB)", g->rebar,
+				(unsigned long long)g->rebar_mib,
+				(unsigned long long)g->rebar_max_mib);
+		fputc('\n', out->f);
 	}
+}
+
+static void text_findings(const struct vh_findings *fs, FILE *f)
+{
+	int count[3] = {0, 0, 0};
+
+	for (int i = 0; i < fs->n; i++)
+		count[fs->f[i].severity]++;
+	if (fs->n == 0) {
+		fprintf(f, "\n=== Findings: none ===\n");
+		return;
+	}
+	fprintf(f, "\n=== Findings: %d error%s, %d warning%s, %d info ===\n", count[0],
+		count[0] == 1 ? "" : "s", count[1], count[1] == 1 ? "" : "s", count[2]);
+	for (int i = 0; i < fs->n; i++) {
+		const struct vh_finding *x = &fs->f[i];
+		fprintf(f, "%-7s %s%s%s: %s\n        fix: %s\n", vh_severity_name(x->severity),
+			x->id, x->bdf[0] ? " " : "", x->bdf, x->what, x->fix);
+	}
+	if (fs->dropped)
+		fprintf(f, "(%d more findings not shown)\n", fs->dropped);
+}
+
+/* Below the guide's report: the boot image, the hugepage budget, the verdict. */
+static void text_more(const struct check *ck, FILE *f)
+{
+	const struct vh_hp_advice *a = &ck->adv;
+
+	fprintf(f, "\n=== Boot image and hugepages ===\n");
+	fprintf(f, "Native GPU drivers   : ");
+	for (int i = 0; i < ck->rd.nnative; i++)
+		fprintf(f, "%s%s (/%s)", i ? ", " : "", ck->rd.native[i].driver,
+			ck->rd.native[i].where);
+	fprintf(f, "%s (from %s; the image itself is not read)\n", ck->rd.nnative ? "" : "none",
+		ck->rd.image_config);
+	fprintf(f, "hugetlbfs pagesize=1G: %s\n",
+		ck->rd.hugetlbfs_1g[0] ? ck->rd.hugetlbfs_1g : "not mounted");
+	fprintf(
+	    f,
+	    "1 GiB page budget    : %llu (MemTotal %llu GiB, %u GPU%s, %llu GiB kept for the host)\n",
+	    (unsigned long long)a->budget, (unsigned long long)(a->memtotal_kib >> 20), a->displays,
+	    a->displays == 1 ? "" : "s", (unsigned long long)(a->keep_free_kib >> 20));
+	if (a->row_ram_gb)
+		fprintf(f, "The guide's table    : %d GB: %d pages, %d GB left (eight GPUs)\n",
+			a->row_ram_gb, a->row_pages, a->row_left_gb);
+	else
+		fprintf(
+		    f, "The guide's table    : no row near this host (its rows start at 768 GB)\n");
+	text_findings(&ck->fs, f);
 }
 
 static const char *yes(bool b)
@@ -234,30 +194,30 @@ static void check_text(const struct check *ck, const struct vh_host *h, const st
 		       FILE *f)
 {
 	struct vh_pciids db;
-	struct text_out out = {f, &db};
+	struct text_out out = {f, &db, &ck->rd};
 	char v[512];
 
 	fprintf(f, "=== IOMMU Summary ===\n");
-	fprintf(f, "CPU vendor           : %s\n", ck->vendor);
+	fprintf(f, "CPU vendor           : %s\n", ck->rd.vendor);
 	fprintf(f, "Kernel cmdline       : %s\n", h->cmdline);
 	fprintf(f, "Boot flags           : intel_iommu=%s amd_iommu=%s iommu=pt=%s\n",
 		yes(ck->intel_on), yes(ck->amd_on), yes(ck->iommu_pt));
 	fprintf(f, "IOMMU group count    : %d\n", h->ngroups);
-	fprintf(f, "Kernel says enabled  : %s\n", yes(ck->k_enabled));
-	fprintf(f, "Interrupt remapping  : %s\n", yes(ck->k_irq));
-	fprintf(f, "Kernel says disabled : %s\n", yes(ck->k_disabled));
+	fprintf(f, "Kernel says enabled  : %s\n", yes(ck->rd.k_enabled));
+	fprintf(f, "Interrupt remapping  : %s\n", yes(ck->rd.k_irq));
+	fprintf(f, "Kernel says disabled : %s\n", yes(ck->rd.k_disabled));
 	fprintf(f, "IOMMU ACTIVE?        : %s\n", yes(h->iommu_active));
-	fprintf(f, "1 GiB pages (pdpe1gb): %s\n", yes(ck->pdpe1gb));
+	fprintf(f, "1 GiB pages (pdpe1gb): %s\n", yes(ck->rd.pdpe1gb));
 	fprintf(f, "vfio-pci.ids=        : %s\n",
 		vh_cmdline_get(h->cmdline, "vfio-pci.ids", v, sizeof(v)) ? v : "-");
 	fprintf(f, "modprobe.blacklist=  : %s\n",
 		vh_cmdline_get(h->cmdline, "modprobe.blacklist", v, sizeof(v)) ? v : "-");
 	fprintf(f, "hugepages=           : %s\n",
 		vh_cmdline_get(h->cmdline, "hugepages", v, sizeof(v)) ? v : "-");
-	if (ck->k_enabled)
-		fprintf(f, "\n--- Kernel enable line ---\n%s\n", ck->enabled_line);
-	if (ck->k_disabled)
-		fprintf(f, "\n--- Kernel disable line ---\n%s\n", ck->disabled_line);
+	if (ck->rd.k_enabled)
+		fprintf(f, "\n--- Kernel enable line ---\n%s\n", ck->rd.enabled_line);
+	if (ck->rd.k_disabled)
+		fprintf(f, "\n--- Kernel disable line ---\n%s\n", ck->rd.disabled_line);
 	fprintf(f, "\n=== GPU-Containing IOMMU Groups ===\n");
 	if (!h->iommu_active)
 		fprintf(f, "(no IOMMU groups found)\n");
@@ -266,12 +226,27 @@ static void check_text(const struct check *ck, const struct vh_host *h, const st
 	vh_pciids_close(&db);
 	for (int i = 0; i < ck->warn.n; i++)
 		fprintf(f, "%sWARN: %s\n", i == 0 ? "\n" : "", ck->warn.msg[i]);
+	text_more(ck, f);
+}
+
+/* Display functions only: null without the capability. */
+static void json_rebar(struct vh_json *j, const struct vh_gpu_facts *g)
+{
+	if (!g)
+		return;
+	vh_json_open(j, "rebar", '{');
+	vh_json_num(j, "bar", g->rebar);
+	vh_json_num(j, "mib", (long long)g->rebar_mib);
+	vh_json_num(j, "max_mib", (long long)g->rebar_max_mib);
+	vh_json_bool(j, "largest", g->rebar_mib >= g->rebar_max_mib);
+	vh_json_close(j, '}');
 }
 
 static void json_group(const struct vh_host *h, size_t first, size_t n, int gpus, bool others,
 		       void *arg)
 {
-	struct vh_json *j = arg;
+	const struct json_out *out = arg;
+	struct vh_json *j = out->j;
 
 	vh_json_open(j, NULL, '{');
 	vh_json_num(j, "group", h->bygroup[first].group);
@@ -283,6 +258,7 @@ static void json_group(const struct vh_host *h, size_t first, size_t n, int gpus
 		vh_json_open(j, NULL, '{');
 		vh_json_fn_ids(j, fn);
 		vh_json_str(j, "driver", fn->driver[0] ? fn->driver : NULL);
+		json_rebar(j, rebar_of(out->rd, fn, h));
 		vh_json_close(j, '}');
 	}
 	vh_json_close(j, ']');
@@ -301,13 +277,63 @@ static void json_cmdline_vfio(struct vh_json *j, const char *cmdline)
 	vh_json_close(j, '}');
 }
 
+static void json_findings(const struct vh_findings *fs, struct vh_json *j)
+{
+	vh_json_open(j, "findings", '[');
+	for (int i = 0; i < fs->n; i++) {
+		const struct vh_finding *x = &fs->f[i];
+		vh_json_open(j, NULL, '{');
+		vh_json_str(j, "id", x->id);
+		vh_json_str(j, "severity", vh_severity_name(x->severity));
+		vh_json_str(j, "bdf", x->bdf[0] ? x->bdf : NULL);
+		vh_json_str(j, "what", x->what);
+		vh_json_str(j, "fix", x->fix);
+		vh_json_close(j, '}');
+	}
+	vh_json_close(j, ']');
+}
+
+static void json_more(const struct check *ck, struct vh_json *j)
+{
+	const struct vh_hp_advice *a = &ck->adv;
+
+	vh_json_open(j, "boot_image", '{');
+	vh_json_open(j, "native_drivers", '[');
+	for (int i = 0; i < ck->rd.nnative; i++) {
+		vh_json_open(j, NULL, '{');
+		vh_json_str(j, "driver", ck->rd.native[i].driver);
+		vh_json_str(j, "where", ck->rd.native[i].where);
+		vh_json_close(j, '}');
+	}
+	vh_json_close(j, ']');
+	vh_json_bool(j, "image_read", false);
+	vh_json_close(j, '}');
+	vh_json_str(j, "hugetlbfs_1g", ck->rd.hugetlbfs_1g[0] ? ck->rd.hugetlbfs_1g : NULL);
+	vh_json_open(j, "hugepages_advice", '{');
+	vh_json_num(j, "memtotal_kib", (long long)a->memtotal_kib);
+	vh_json_num(j, "gpus", a->displays);
+	vh_json_num(j, "keep_free_kib", (long long)a->keep_free_kib);
+	vh_json_num(j, "budget_1g", (long long)a->budget);
+	if (a->row_ram_gb) {
+		vh_json_open(j, "guide_row", '{');
+		vh_json_num(j, "ram_gb", a->row_ram_gb);
+		vh_json_num(j, "pages", a->row_pages);
+		vh_json_num(j, "left_gb", a->row_left_gb);
+		vh_json_close(j, '}');
+	} else {
+		vh_json_null(j, "guide_row");
+	}
+	vh_json_close(j, '}');
+	json_findings(&ck->fs, j);
+}
+
 static void check_json(const struct check *ck, const struct vh_host *h, FILE *f)
 {
 	struct vh_json j;
 
 	vh_json_begin(&j, f);
 	vh_json_open(&j, NULL, '{');
-	vh_json_str(&j, "cpu_vendor", ck->vendor);
+	vh_json_str(&j, "cpu_vendor", ck->rd.vendor);
 	vh_json_str(&j, "cmdline", h->cmdline);
 	vh_json_open(&j, "boot_flags", '{');
 	vh_json_bool(&j, "intel_iommu", ck->intel_on);
@@ -317,51 +343,77 @@ static void check_json(const struct check *ck, const struct vh_host *h, FILE *f)
 	vh_json_open(&j, "iommu", '{');
 	vh_json_bool(&j, "active", h->iommu_active);
 	vh_json_num(&j, "groups", h->ngroups);
-	vh_json_bool(&j, "kernel_enabled", ck->k_enabled);
-	vh_json_bool(&j, "kernel_disabled", ck->k_disabled);
-	vh_json_bool(&j, "interrupt_remapping", ck->k_irq);
+	vh_json_bool(&j, "kernel_enabled", ck->rd.k_enabled);
+	vh_json_bool(&j, "kernel_disabled", ck->rd.k_disabled);
+	vh_json_bool(&j, "interrupt_remapping", ck->rd.k_irq);
 	vh_json_close(&j, '}');
-	vh_json_bool(&j, "pdpe1gb", ck->pdpe1gb);
+	vh_json_bool(&j, "pdpe1gb", ck->rd.pdpe1gb);
 	json_cmdline_vfio(&j, h->cmdline);
 	vh_json_open(&j, "gpu_groups", '[');
-	each_gpu_group(h, json_group, &j);
+	struct json_out out = {&j, &ck->rd};
+	each_gpu_group(h, json_group, &out);
 	vh_json_close(&j, ']');
 	vh_json_open(&j, "warnings", '[');
 	for (int i = 0; i < ck->warn.n; i++)
 		vh_json_str(&j, NULL, ck->warn.msg[i]);
 	vh_json_close(&j, ']');
+	json_more(ck, &j);
 	vh_json_close(&j, '}');
 	vh_json_end(&j);
 }
 
+static bool any_problem(const struct vh_findings *fs)
+{
+	for (int i = 0; i < fs->n; i++)
+		if (fs->f[i].severity != VH_SEV_INFO)
+			return true;
+	return false;
+}
+
+/* The facts (readiness.c), then the verdict on them (findings.c): check writes nothing. */
+static int judge(struct check *ck, struct vh_ctx *c)
+{
+	const struct vh_policy *p = c->policy_rc == 0 ? c->policy : NULL;
+	int rc = vh_ready_read(&ck->rd, &c->host, &c->root);
+
+	if (rc < 0) {
+		fprintf(stderr, "vfiohost: check: %s\n", strerror(-rc));
+		return rc;
+	}
+	read_flags(ck, c->host.cmdline);
+	collect_warnings(ck, &c->host);
+	vh_findings_judge(&ck->rd, &c->host, p, c->policy_rc, &ck->fs);
+	vh_hp_advise(&ck->rd, &c->host, p, &ck->adv);
+	return 0;
+}
+
 int vh_cmd_check(const struct vh_opts *o)
 {
-	struct check *ck;
-	struct vh_root r;
-	struct vh_host h;
-	int rc = 1;
+	struct vh_ctx c;
+	struct check *ck = NULL;
+	int rc = vh_ctx_open(&c, o, stderr);
 
-	if (vh_root_open(&r, o->root, stderr) < 0)
-		return 2;
+	if (rc < 0) {
+		rc = c.root.fd < 0 ? 2 : 1; /* a --root that is not there is a usage error */
+		goto out;
+	}
+	rc = 1;
 	ck = calloc(1, sizeof(*ck));
 	if (!ck) {
 		fprintf(stderr, "vfiohost: check: %s\n", strerror(ENOMEM));
-		vh_root_close(&r);
-		return 1;
+		goto out;
 	}
-	if (vh_host_discover(&h, &r, stderr) == 0) {
-		read_cpu(ck, &r);
-		read_flags(ck, h.cmdline);
-		read_klog(ck, &r);
-		collect_warnings(ck, &h);
-		if (o->json)
-			check_json(ck, &h, stdout);
-		else
-			check_text(ck, &h, &r, stdout);
-		rc = ck->warn.n ? 1 : 0;
-	}
-	vh_host_free(&h);
-	vh_root_close(&r);
+	if (judge(ck, &c) < 0)
+		goto out;
+	if (o->json)
+		check_json(ck, &c.host, stdout);
+	else
+		check_text(ck, &c.host, &c.root, stdout);
+	rc = ck->warn.n || any_problem(&ck->fs) ? 1 : 0;
+out:
+	if (ck)
+		vh_ready_free(&ck->rd);
 	free(ck);
+	vh_ctx_close(&c);
 	return rc;
 }
