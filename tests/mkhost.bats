@@ -412,3 +412,85 @@ strip_names() {
 		assert_success
 	done
 }
+
+# ---------------------------------------------------------------- what check's findings read
+
+@test "osrelease is the BOOT_IMAGE's release, Debian 12's without one, or the header's" {
+	build_stdin <<<'# cmdline: BOOT_IMAGE=/boot/vmlinuz-6.8.0-71-generic ro quiet'
+	assert_equal "$(cat "$ROOT/proc/sys/kernel/osrelease")" 6.8.0-71-generic
+	rm -rf "$ROOT"
+	build_stdin <<<'# cmdline: ro quiet'
+	assert_equal "$(cat "$ROOT/proc/sys/kernel/osrelease")" 6.1.0-28-amd64
+	rm -rf "$ROOT"
+	build_stdin <<<'# osrelease: 6.12.12-amd64'
+	assert_equal "$(cat "$ROOT/proc/sys/kernel/osrelease")" 6.12.12-amd64
+}
+
+@test "modules: the files under lib/modules/RELEASE and their modules.dep lines" {
+	build_stdin <<<'# modules: updates/dkms/nvidia.ko.zst,kernel/drivers/gpu/drm/nouveau/nouveau.ko.xz'
+	assert_equal "$(cat "$ROOT/lib/modules/6.1.0-28-amd64/modules.dep")" \
+		$'updates/dkms/nvidia.ko.zst:\nkernel/drivers/gpu/drm/nouveau/nouveau.ko.xz:'
+	[ -f "$ROOT/lib/modules/6.1.0-28-amd64/updates/dkms/nvidia.ko.zst" ]
+	[ -f "$ROOT/lib/modules/6.1.0-28-amd64/kernel/drivers/gpu/drm/nouveau/nouveau.ko.xz" ]
+}
+
+@test "file: appends its lines to a file under etc/, lib/, usr/ or run/, and refuses others" {
+	build_stdin <<-'EOF'
+		# file: etc/initramfs-tools/modules # a comment
+		# file: etc/initramfs-tools/modules nouveau
+	EOF
+	assert_equal "$(cat "$ROOT/etc/initramfs-tools/modules")" $'# a comment\nnouveau'
+	rm -rf "$ROOT"
+	run build_stdin <<<'# file: proc/../../x y'
+	assert_failure 2
+	assert_output --partial "is not a path under etc/, lib/, usr/ or run/"
+}
+
+@test "mounts: /dev/hugepages at the default page size, then the given lines" {
+	build_stdin <<-'EOF'
+		# cmdline: ro default_hugepagesz=1G
+		# mounts: none /mnt/huge hugetlbfs rw,relatime,pagesize=2M 0 0
+	EOF
+	run grep hugetlbfs "$ROOT/proc/mounts"
+	assert_output - <<-'EOF'
+		hugetlbfs /dev/hugepages hugetlbfs rw,nosuid,nodev,relatime,pagesize=1024M 0 0
+		none /mnt/huge hugetlbfs rw,relatime,pagesize=2M 0 0
+	EOF
+}
+
+@test "iommu_units: Intel's dmar0 has ecap bit 3 for ir, not for noir; AMD's ivhd0; none when off" {
+	build_stdin <<<'# note: x'
+	assert_equal "$(cat "$ROOT/sys/class/iommu/dmar0/intel-iommu/ecap")" f050da
+	rm -rf "$ROOT"
+	build_stdin <<<'# iommu_units: noir'
+	assert_equal "$(cat "$ROOT/sys/class/iommu/dmar0/intel-iommu/ecap")" f050d2
+	rm -rf "$ROOT"
+	build_stdin <<<'# cpu_vendor: AuthenticAMD'
+	[ -f "$ROOT/sys/class/iommu/ivhd0/amd-iommu/features" ]
+	rm -rf "$ROOT"
+	build_stdin <<<'# iommu: off'
+	assert_equal "$(ls -A "$ROOT/sys/class/iommu")" ""
+}
+
+@test "bar1=SIZE gets a 64-bit address in resource and iomem; unset:SIZE a size and no address" {
+	build_stdin <<-'EOF'
+		0000:01:00.0 class=0300 id=10de:2b85 bar1=32G bar3=unset:64G
+	EOF
+	run cat "$ROOT/sys/bus/pci/devices/0000:01:00.0/resource"
+	assert_regex "${lines[1]}" "^0x0000[0-9a-f]{12} 0x0000[0-9a-f]{12} 0x000000000014220c$"
+	assert_equal "${lines[3]}" "0x0000000000000000 0x0000000fffffffff 0x000000002014220c"
+	grep -q "$(printf '%x' "$(cut -d' ' -f1 <<<"${lines[1]}")")-.* : 0000:01:00.0" "$ROOT/proc/iomem"
+	run build_stdin <<<'0000:02:00.0 class=0300 id=10de:2b85 bar2=3G'
+	assert_failure 2
+}
+
+@test "rebar=N:CUR-MAX writes a Resizable BAR capability in a 4 KiB config space" {
+	build_stdin <<<'0000:01:00.0 class=0300 id=10de:2b85 rebar=1:256M-32G'
+	local cfg="$ROOT/sys/bus/pci/devices/0000:01:00.0/config"
+	assert_equal "$(stat -c %s "$cfg")" 4096
+	# header 0x15 version 1; sizes 256M..32G are bits 12..19; control: BAR 1, one BAR, size 8
+	assert_equal "$(od -An -tx4 -j256 -N12 "$cfg" | tr -s ' ')" " 00010015 000ff000 00000821"
+	assert_regex "$(sed -n 2p "$ROOT/sys/bus/pci/devices/0000:01:00.0/resource")" " 0x000000000014220c$"
+	run build_stdin <<<'0000:02:00.0 class=0300 id=10de:2b85 rebar=1:64G-32G'
+	assert_failure 2
+}
