@@ -1,4 +1,5 @@
-/* pci: walk /sys/bus/pci/devices, one uevent read and one group link per function. */
+/* pci: walk /sys/bus/pci/devices: one modalias read, the driver link and the group link per
+ * function, none of which waits for the device lock. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -24,52 +25,56 @@ static int bdf_parse(const char *name, struct vh_fn *fn)
 	return 0;
 }
 
-static const char *uevent_get(const char *text, const char *key, size_t *len)
+/* N hex digits at *s, advancing it; -1 when they are not there. */
+static long hex_field(const char **s, const char *tag, int n)
 {
-	size_t kl = strlen(key);
+	size_t tl = strlen(tag);
+	long v = 0;
 
-	for (const char *s = text; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s) {
-		if (strncmp(s, key, kl) == 0 && s[kl] == '=') {
-			*len = strcspn(s + kl + 1, "\n");
-			return s + kl + 1;
-		}
+	if (strncmp(*s, tag, tl) != 0)
+		return -1;
+	*s += tl;
+	for (int i = 0; i < n; i++, (*s)++) {
+		int c = **s;
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
 	}
-	return NULL;
+	return v;
 }
 
-/* The kernel's uevent holds class, ids and driver in one read. */
-static int read_uevent(int devfd, struct vh_fn *fn)
+/* modalias holds ids and class in one read, and the kernel shows it without the device
+ * lock (uevent takes it on some kernels: 6.1 waits there for a probe that hangs). The
+ * driver is the driver link, also read without the lock. */
+static int read_modalias(int devfd, struct vh_fn *fn)
 {
-	char path[64], buf[1024], *end;
-	const char *v;
-	size_t len;
+	char path[64], buf[128];
+	const char *s = buf;
+	long v, d, bc, sc, pi;
 	ssize_t n;
 
-	vh_fmt(path, sizeof(path), "%s/uevent", fn->bdf);
+	vh_fmt(path, sizeof(path), "%s/modalias", fn->bdf);
 	n = vh_read_attr_at(devfd, path, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return (int)n;
 	buf[n] = '\0';
-	v = uevent_get(buf, "PCI_CLASS", &len);
-	if (!v)
+	v = hex_field(&s, "pci:v", 8);
+	d = hex_field(&s, "d", 8);
+	if (v < 0 || v > 0xffff || d < 0 || d > 0xffff || hex_field(&s, "sv", 8) < 0 ||
+	    hex_field(&s, "sd", 8) < 0)
 		return -EINVAL;
-	fn->class = (uint32_t)strtoul(v, &end, 16);
-	if (end != v + len || len == 0 || len > 6)
+	bc = hex_field(&s, "bc", 2);
+	sc = hex_field(&s, "sc", 2);
+	pi = hex_field(&s, "i", 2);
+	if (bc < 0 || sc < 0 || pi < 0 || (*s != '\n' && *s != '\0'))
 		return -EINVAL;
-	v = uevent_get(buf, "PCI_ID", &len);
-	if (!v || len != 9 || v[4] != ':')
-		return -EINVAL;
-	fn->vendor = (uint16_t)strtoul(v, &end, 16);
-	if (end != v + 4)
-		return -EINVAL;
-	fn->device = (uint16_t)strtoul(v + 5, &end, 16);
-	if (end != v + 9)
-		return -EINVAL;
-	v = uevent_get(buf, "DRIVER", &len);
-	if (v && len < sizeof(fn->driver)) {
-		memcpy(fn->driver, v, len);
-		fn->driver[len] = '\0';
-	}
+	fn->vendor = (uint16_t)v;
+	fn->device = (uint16_t)d;
+	fn->class = (uint32_t)(bc << 16 | sc << 8 | pi);
+	vh_fmt(path, sizeof(path), "%s/driver", fn->bdf);
+	if (vh_link_base_at(devfd, path, fn->driver, sizeof(fn->driver)) < 0)
+		fn->driver[0] = '\0';
 	return 0;
 }
 
@@ -146,12 +151,12 @@ static int add_device(const char *name, void *arg)
 		fprintf(w->errf, "vfiohost: ignoring %s/%s: not a PCI address\n", DEVICES, name);
 		return 0;
 	}
-	rc = read_uevent(w->h->devfd, fn);
+	rc = read_modalias(w->h->devfd, fn);
 	if (rc < 0) {
 		/* Kept, never selected: a device we cannot read still blocks its group. */
 		fprintf(
 		    w->errf,
-		    "vfiohost: %s: cannot read its uevent (%s): an unknown device, never taken, and its IOMMU group is not isolated\n",
+		    "vfiohost: %s: cannot read its modalias (%s): an unknown device, never taken, and its IOMMU group is not isolated\n",
 		    fn->bdf, strerror(-rc));
 		fn->unreadable = true;
 		fn->vendor = fn->device = 0xffff;

@@ -344,8 +344,11 @@ int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 			  const struct vh_deadline *dl);
 /* ---- group workers (worker.c) ---- */
-/* At most this many children at once; a host with more groups shares workers. */
+/* At most this many children at once; a host with more groups shares workers. (bench/
+ * builds it with 1 too: one worker for all groups, in turn, to compare.) */
+#ifndef VH_MAX_WORKERS
 #define VH_MAX_WORKERS 64
+#endif
 
 enum { VH_W_BEGIN, VH_W_END, VH_W_PHASE };
 

@@ -303,14 +303,14 @@ locked_boot() {
 
 # ---------------------------------------------------------------- bad hosts
 
-@test "a function with no uevent file is named and never taken; the rest is bound" {
+@test "a function with no modalias file is named and never taken; the rest is bound" {
 	mkhost_faults
-	rm "$ROOT/$(dev_rel 0000:04:00.0)/uevent"
+	rm "$ROOT/$(dev_rel 0000:04:00.0)/modalias"
 	fk_start
 	vh_run --deadline 5 boot
 	assert_success
 	run kmsg_vh
-	assert_line --regexp "0000:04:00.0: cannot read its uevent \\(No such file.*never taken"
+	assert_line --regexp "0000:04:00.0: cannot read its modalias \\(No such file.*never taken"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
@@ -324,45 +324,45 @@ locked_boot() {
 	[ "$(jq '.functions[] | select(.bdf == "0000:02:00.0") | .numa_node' "$ROOT/run/vfiohost/report.json")" = -1 ]
 }
 
-@test "an unreadable uevent (EACCES) is named; the rest is bound" {
+@test "an unreadable modalias (EACCES) is named; the rest is bound" {
 	mkhost_faults
-	chmod 000 "$ROOT/$(dev_rel 0000:04:00.0)/uevent"
+	chmod 000 "$ROOT/$(dev_rel 0000:04:00.0)/modalias"
 	fk_start
 	run vh_nodac --deadline 5 boot
 	refute_output --regexp 'Sanitizer|runtime error:'
 	assert_success
 	run kmsg_vh
-	assert_line --regexp "0000:04:00.0: cannot read its uevent \\(Permission denied\\)"
+	assert_line --regexp "0000:04:00.0: cannot read its modalias \\(Permission denied\\)"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
-@test "garbage in PCI_CLASS of a uevent: that function is named and never taken; the rest is bound" {
+@test "garbage in the class of a modalias: that function is named and never taken; the rest is bound" {
 	mkhost_faults
-	sed -i 's/^PCI_CLASS=.*/PCI_CLASS=zz\x01/' "$ROOT/$(dev_rel 0000:04:00.0)/uevent"
+	sed -i 's/bc[0-9A-F]*sc/bczz\x01sc/' "$ROOT/$(dev_rel 0000:04:00.0)/modalias"
 	fk_start
 	vh_run --deadline 5 boot
 	assert_success
 	run kmsg_vh
-	assert_line --regexp "0000:04:00.0: cannot read its uevent \\(.*never taken"
+	assert_line --regexp "0000:04:00.0: cannot read its modalias \\(.*never taken"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
-@test "garbage in PCI_ID (vendor:device) of a uevent: that function is named; the rest is bound" {
+@test "a vendor id past 16 bits in a modalias: that function is named; the rest is bound" {
 	mkhost_faults
-	sed -i 's/^PCI_ID=.*/PCI_ID=80860:1539/' "$ROOT/$(dev_rel 0000:04:00.0)/uevent"
+	sed -i 's/^pci:v00008086/pci:v00080860/' "$ROOT/$(dev_rel 0000:04:00.0)/modalias"
 	fk_start
 	vh_run --deadline 5 boot
 	assert_success
 	run kmsg_vh
-	assert_line --regexp "0000:04:00.0: cannot read its uevent \\(.*never taken"
+	assert_line --regexp "0000:04:00.0: cannot read its modalias \\(.*never taken"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
 @test "a group member that cannot be read keeps its group from being bound (isolation = strict)" {
-	# The NIC shares group 2 with the GPU; with its uevent garbled the agent cannot know what it
-	# is, so the group cannot be shown to be isolated: it must be refused, not half taken.
+	# The NIC shares group 2 with the GPU; with its modalias garbled the agent cannot know what
+	# it is, so the group cannot be shown to be isolated: it must be refused, not half taken.
 	mkhost_faults "0000:02:00.2 group=2 class=0200 id=8086:1539 driver=igb"
-	sed -i 's/^PCI_CLASS=.*/PCI_CLASS=garbage/' "$ROOT/$(dev_rel 0000:02:00.2)/uevent"
+	echo garbage >"$ROOT/$(dev_rel 0000:02:00.2)/modalias"
 	fk_start
 	vh_run --deadline 1 boot
 	[ "$(driver_of 0000:02:00.0)" = nouveau ] && [ "$(driver_of 0000:02:00.1)" = snd_hda_intel ]
@@ -391,7 +391,7 @@ locked_boot() {
 	vh_run --deadline 5 boot
 	assert_success
 	run kmsg_vh
-	assert_line --partial "0000:04:00.0: cannot read its uevent"
+	assert_line --partial "0000:04:00.0: cannot read its modalias"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
@@ -403,7 +403,7 @@ locked_boot() {
 	assert_success
 	run kmsg_vh
 	# strerror(ELOOP): "Too many levels of symbolic links" (glibc), "Symbolic link loop" (musl)
-	assert_line --regexp "0000:05:00.0: cannot read its uevent \\((Too many levels of symbolic links|Symbolic link loop)"
+	assert_line --regexp "0000:05:00.0: cannot read its modalias \\((Too many levels of symbolic links|Symbolic link loop)"
 	assert_bound 0000:01:00.0 0000:02:00.0 0000:02:00.1 0000:03:00.0 0000:03:00.1
 }
 
