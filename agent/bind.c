@@ -441,15 +441,20 @@ static void settle(struct vh_binder *b)
 	}
 }
 
-/* Loads vfio-pci, then lets every worker probe and verify what it claimed. */
+/* Loads vfio-pci: the kernel then binds at once every claimed function that no driver holds. */
+void vh_bind_load(struct vh_binder *b, const struct vh_deadline *dl)
+{
+	if (b->nruns > 0 && vh_load_vfio_pci(b->r, b->pl->policy->options, b->lg, dl) < 0)
+		vh_log(b->lg, VH_WARNING,
+		       "probing anyway: vfio-pci may be built in under another name");
+}
+
+/* Lets every worker probe and verify what it claimed. */
 int vh_bind_finish(struct vh_binder *b, const struct vh_deadline *dl)
 {
 	struct vh_host *h = b->pl->host;
 	int failed = 0;
 
-	if (b->nruns > 0 && vh_load_vfio_pci(b->r, b->pl->policy->options, b->lg, dl) < 0)
-		vh_log(b->lg, VH_WARNING,
-		       "probing anyway: vfio-pci may be built in under another name");
 	for (size_t wi = 0; wi < b->nw; wi++)
 		vh_worker_send(&b->w[wi], 'g');
 	wait_workers(b, b->w, dl);

@@ -414,6 +414,7 @@ struct vh_binder { /* from vh_bind_claim to vh_bind_finish */
 
 void vh_bind_claim(struct vh_binder *b, struct vh_plan *pl, const struct vh_root *r,
 		   struct vh_log *lg, const struct vh_deadline *dl);
+void vh_bind_load(struct vh_binder *b, const struct vh_deadline *dl);
 int vh_bind_finish(struct vh_binder *b, const struct vh_deadline *dl);
 
 /* ---- run files (report.c) ---- */
