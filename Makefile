@@ -97,6 +97,9 @@ ITDIR ?= /usr/share/initramfs-tools
 HOOKDIR ?= $(LIBDIR)/vfiohost
 # The generator hooks look for the agent and the boot hook under this prefix.
 SET_PREFIX := sed 's|^vfiohost_prefix=.*|vfiohost_prefix=$(PREFIX)|'
+# systemd's own unit folder (/lib/systemd/system on Debian 12, /usr/lib/systemd/system on 13).
+SYSTEMDUNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || \
+	echo /usr/lib/systemd/system)
 
 install: $(BUILD)/vfiohost
 	install -D -m 0755 $(BUILD)/vfiohost $(DESTDIR)$(SBINDIR)/vfiohost
@@ -111,6 +114,15 @@ install: $(BUILD)/vfiohost
 	install -m 0755 initramfs-tools/scripts/init-top/00-vfiohost $(DESTDIR)$(ITDIR)/scripts/init-top/
 	install -D -m 0644 docs/vfiohost.8 $(DESTDIR)$(MANDIR)/man8/vfiohost.8
 	install -D -m 0644 docs/vfiohost.conf.5 $(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5
+	$(SET_PREFIX) docs/systemd/vfiohost-metrics >$(DESTDIR)$(HOOKDIR)/vfiohost-metrics
+	chmod 0755 $(DESTDIR)$(HOOKDIR)/vfiohost-metrics
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@prefix@|$(PREFIX)|g' docs/systemd/vfiohost-metrics.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-metrics.service
+	install -m 0644 docs/systemd/vfiohost-metrics.timer docs/systemd/dev-hugepages1G.mount \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -D -m 0644 docs/completion/vfiohost \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/vfiohost
 	[ -e $(DESTDIR)$(SYSCONFDIR)/vfiohost.conf ] || \
 		install -D -m 0644 docs/vfiohost.conf.example $(DESTDIR)$(SYSCONFDIR)/vfiohost.conf
 
@@ -120,7 +132,11 @@ uninstall:
 		$(DESTDIR)$(DRACUTDIR)/module-setup.sh $(DESTDIR)$(DRACUTDIR)/vfiohost-pre-udev.sh \
 		$(DESTDIR)$(DRACUTDIR)/vfiohost-modules-load.conf \
 		$(DESTDIR)$(ITDIR)/hooks/vfiohost $(DESTDIR)$(ITDIR)/scripts/init-top/00-vfiohost \
-		$(DESTDIR)$(MANDIR)/man8/vfiohost.8 $(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5
+		$(DESTDIR)$(MANDIR)/man8/vfiohost.8 $(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5 \
+		$(DESTDIR)$(HOOKDIR)/vfiohost-metrics $(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-metrics.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-metrics.timer \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/dev-hugepages1G.mount \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/vfiohost
 	-rmdir $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(HOOKDIR) 2>/dev/null
 
 clean:

@@ -8,6 +8,8 @@
 
 #include "context.h"
 #include "jsonread.h"
+#include "pages.h"
+#include "prom.h"
 
 #define REPORT VH_RUN_DIR "/report.json"
 
@@ -133,10 +135,22 @@ static void check_expect(struct status *st, long holding)
 			    expect, holding, holding == 1 ? " is" : "s are");
 }
 
+static long long pages_size(const struct status *st)
+{
+	return vh_jnum(&st->doc, vh_jget(&st->doc, 0, "hugepages"), "size_kib", 0);
+}
+
+/* Where a hugetlbfs of the report's page size is mounted now (in where), or NULL. */
+static const char *pages_mount(const struct status *st, char *where, size_t size)
+{
+	return vh_hugetlbfs_find(&st->root, pages_size(st), where, size) == 1 ? where : NULL;
+}
+
 static void status_text(const struct status *st, const struct row *rows, int n, bool hp,
 			long long got, long long now)
 {
 	const char *mode = vh_jstr(&st->doc, 0, "mode");
+	char where[256];
 
 	printf("last boot: %s (policy %s)\n", mode ? mode : "?",
 	       vh_jstr(&st->doc, 0, "policy") ? vh_jstr(&st->doc, 0, "policy") : "-");
@@ -149,6 +163,8 @@ static void status_text(const struct status *st, const struct row *rows, int n, 
 		       rows[i].now);
 	if (hp)
 		printf("hugepages: %lld reserved at boot, %lld now\n", got, now);
+	if (hp && (got > 0 || now > 0))
+		vh_pages_use_text(stdout, pages_size(st), pages_mount(st, where, sizeof(where)));
 	for (int i = 0; i < st->problem.n; i++)
 		printf("problem: %s\n", st->problem.msg[i]);
 	if (st->problem.n == 0)
@@ -159,6 +175,7 @@ static void status_json(const struct status *st, const struct row *rows, int n, 
 			long long got, long long now)
 {
 	struct vh_json j;
+	char where[256];
 
 	vh_json_begin(&j, stdout);
 	vh_json_open(&j, NULL, '{');
@@ -178,6 +195,7 @@ static void status_json(const struct status *st, const struct row *rows, int n, 
 		vh_json_open(&j, "hugepages", '{');
 		vh_json_num(&j, "obtained", got);
 		vh_json_num(&j, "now", now);
+		vh_json_str(&j, "hugetlbfs_mount", pages_mount(st, where, sizeof(where)));
 		vh_json_close(&j, '}');
 	} else {
 		vh_json_null(&j, "hugepages");
@@ -189,6 +207,23 @@ static void status_json(const struct status *st, const struct row *rows, int n, 
 	vh_json_bool(&j, "holds", st->problem.n == 0);
 	vh_json_close(&j, '}');
 	vh_json_end(&j);
+}
+
+/* Metrics even without a report: a host where vfiohost did not run must show up too. */
+static void status_prom(const struct status *st, bool have, long holding, long long hp_now,
+			int stale)
+{
+	struct vh_prom_facts f = {
+	    .doc = have ? &st->doc : NULL,
+	    .holding = holding,
+	    .hp_now = hp_now,
+	    .stale = stale,
+	    .problems = have ? st->problem.n : 1,
+	};
+
+	if (vh_prom_write(stdout, &f) < 0)
+		fprintf(stderr, "vfiohost: status --prometheus: cannot write the metrics: %s\n",
+			strerror(EIO));
 }
 
 static int load_report(struct status *st)
@@ -231,14 +266,19 @@ int vh_cmd_status(const struct vh_opts *o)
 		hp = check_hugepages(st, &got, &now);
 		report_warnings(st);
 		check_expect(st, holding);
-		if (vh_policy_changed(&st->root, o->config) == 1)
+		int stale = vh_policy_changed(&st->root, o->config);
+		if (stale == 1)
 			vh_msgs_add(&st->problem, "%s changed since boot: %s", o->config,
 				    VH_REBUILD_HINT);
-		if (o->json)
+		if (o->prometheus)
+			status_prom(st, true, holding, hp ? now : -1, stale);
+		else if (o->json)
 			status_json(st, rows, n, hp, got, now);
 		else
 			status_text(st, rows, n, hp, got, now);
 		rc = st->problem.n ? 1 : 0;
+	} else if (o->prometheus) {
+		status_prom(st, false, 0, -1, vh_policy_changed(&st->root, o->config));
 	}
 	free(rows);
 	vh_json_free(&st->doc);

@@ -427,6 +427,7 @@ struct vh_opts {
 	const char *root;
 	const char *config;
 	bool json;
+	bool prometheus; /* status: node_exporter textfile metrics */
 	bool verbose;
 	unsigned deadline_ms;
 };

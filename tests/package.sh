@@ -83,6 +83,16 @@ check "lintian reports no errors ($(grep -c '^[EW]:' "$LOGS/lintian.log") errors
 	test "$rc" = 0
 check "the package links the agent against libkmod2 (shlibs:Depends)" \
 	sh -c "dpkg-deb -f '$deb' Depends | grep -q 'libkmod2'"
+# ships PATH-END...: the package holds a file whose path ends so, for each.
+ships() {
+	local f list
+	list=$(dpkg-deb -c "$deb" | awk '{ print $NF }')
+	for f in "$@"; do grep -q -- "$f\$" <<<"$list" || return 1; done
+}
+check "the package ships the metrics service and timer, the 1 GiB hugetlbfs mount, the completion" \
+	ships systemd/system/vfiohost-metrics.service systemd/system/vfiohost-metrics.timer \
+	systemd/system/dev-hugepages1G.mount /usr/lib/vfiohost/vfiohost-metrics \
+	/usr/share/bash-completion/completions/vfiohost
 check "/etc/vfiohost.conf is a conffile" \
 	sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | grep -qx /etc/vfiohost.conf"
 
@@ -128,6 +138,9 @@ check "the image holds the boot hook and the init-top script" has_hooks
 check "the image holds libkmod for the dynamically linked agent (copy_exec)" has_libkmod
 validates() { in_root vfiohost validate >/dev/null; }
 check "the installed agent runs and validates the shipped policy" validates
+# Installed disabled: no unit of the package is linked into a target.
+enabled_none() { [ -z "$(find "$root/etc/systemd" -name 'vfiohost-metrics.*' -o -name 'dev-hugepages1G.mount' 2>/dev/null)" ]; }
+check "the install enables neither the metrics timer nor the hugetlbfs mount" enabled_none
 
 before=$(sum)
 s=$SECONDS
