@@ -106,14 +106,19 @@ static int insert_file(struct load *ld, const char *name, const char *path, cons
 	return 0;
 }
 
-/* The module's /etc/modprobe.d options, then EXTRA (the policy's), in BUF. */
+/* The module's /etc/modprobe.d options, then EXTRA (the policy's), then async_probe: without
+ * it the kernel ends every module's init by waiting for all asynchronous probes in the
+ * system (async_synchronize_full), so one hung probe anywhere (a driver holding a GPU's
+ * lock) would hold vfio-pci's load past the deadline. Devices still being probed when the
+ * load returns are probed again, and verified, by their group's worker. */
 static int module_options(struct kmod_module *m, const char *extra, char *buf, size_t size)
 {
 	const char *conf = kmod_module_get_options(m);
 
 	if (!conf)
 		conf = "";
-	if (vh_fmt(buf, size, "%s%s%s", conf, conf[0] && extra[0] ? " " : "", extra) < 0)
+	if (vh_fmt(buf, size, "%s%s%s%sasync_probe", conf, conf[0] ? " " : "", extra,
+		   extra[0] ? " " : "") < 0)
 		return -E2BIG;
 	return 0;
 }
