@@ -8,7 +8,9 @@
 #   -r REV  the commit to clone (default HEAD); uncommitted changes are not in a clone
 #   -k      keep the root afterwards (its path is printed); otherwise it is deleted
 # GUIDE=FILE is copied into the root and handed to the commands as GUIDE=, so that the
-# comparisons with the seed guide run there too. The root gets the host's own archive
+# comparisons with the seed guide run there too. FRESH_PASS="VAR..." hands those variables
+# of the caller's environment to the commands as well (CI uses it to say which boots run
+# on which release); nothing else of the caller's environment reaches them. The root gets the host's own archive
 # (its apt sources with DIST for their suite) and its apt proxy, if any.
 # Logs: build/fresh/DIST/. Last lines: one "fresh DIST: ..." line per command, with its
 # exit status and time, and the test summary; then "N passed, N failed" counting each
@@ -119,6 +121,10 @@ if ! git clone -q --no-hardlinks "$REPO" "$root/root/vfiohost" ||
 fi
 [ ! -e "$root/root/shared" ] || die "$root/root/shared exists"
 guide_env=()
+for v in ${FRESH_PASS:-}; do
+	[[ $v =~ ^[A-Z_][A-Z0-9_]*$ ]] || die "FRESH_PASS: '$v' is not a variable name"
+	[ -n "${!v+set}" ] && guide_env+=("$v=${!v}")
+done
 if [ -n "${GUIDE:-}" ]; then
 	[ -r "$GUIDE" ] || die "GUIDE=$GUIDE is not readable"
 	install -m 0444 "$GUIDE" "$root/root/guide.txt"
