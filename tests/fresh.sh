@@ -128,7 +128,7 @@ done
 if [ -n "${GUIDE:-}" ]; then
 	[ -r "$GUIDE" ] || die "GUIDE=$GUIDE is not readable"
 	install -m 0444 "$GUIDE" "$root/root/guide.txt"
-	guide_env=(GUIDE=/root/guide.txt)
+	guide_env+=(GUIDE=/root/guide.txt)
 fi
 # /run as on a booted system: dracut --hostonly turns itself off without it.
 if ! mount -t proc proc "$root/proc" || ! mount -t tmpfs -o mode=0755 tmpfs "$root/run" ||
