@@ -141,7 +141,7 @@ fi
 passed=0 failed=0 skipped=0
 for c in "${cmds[@]}"; do
 	[ -z "$only" ] || [ "${c#make "$only"}" != "$c" ] || continue
-	name=${c// /-}
+	name=${c//[^A-Za-z0-9._]/-}
 	s=$SECONDS
 	timeout -k 30 "$CMD_TIMEOUT" chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
