@@ -105,6 +105,10 @@ root=$(mktemp -d "${FRESH_DIR:-/var/tmp}/vfiohost-fresh-$DIST.XXXXXX") || die "m
 aptopts=()
 proxy=$(apt-config shell p Acquire::http::Proxy | sed -n "s/^p='\(.*\)'$/\1/p")
 [ -n "$proxy" ] && aptopts+=(--aptopt="Acquire::http::Proxy \"$proxy\"")
+# FRESH_APTOPT: one more apt option for the root (mmdebstrap keeps it in the root's apt
+# configuration), e.g. 'Acquire::Check-Valid-Until "false"' for an archive snapshot whose
+# unstable Release file has expired.
+[ -n "${FRESH_APTOPT:-}" ] && aptopts+=(--aptopt="$FRESH_APTOPT")
 s=$SECONDS
 # mmdebstrap wants an empty folder or none.
 rmdir "$root"
