@@ -570,12 +570,8 @@ t_locked_others() { # the other pair is bound as in every boot
 locked_checks() { # locked_checks IMAGE_NAME
 	local g=$1 name
 	name="$(title "$g"), a hung probe holds $PAIR2_VGA's lock"
-	if [ -s "$OUT/img/$g.img" ]; then
-		t "$name: the VM boots to the report step" b_boot "$OUT/img/$g.img" "$g-locked" \
-			"vfiohost-e2e.lock=$PAIR2_VGA vfiohost-e2e.hold_ms=$LOCK_HOLD_MS"
-	else
-		tap not-ok "$name: the VM boots to the report step (no image)"
-	fi
+	t_boot "$name: the VM boots to the report step" "$g" "$g-locked" \
+		"vfiohost-e2e.lock=$PAIR2_VGA vfiohost-e2e.hold_ms=$LOCK_HOLD_MS"
 	tl "$name: the agent ends within its deadline, before the lock is let go" t_locked_in_time "$g-locked"
 	tl "$name: the locked function failed, named with the step that hung" t_locked_named "$g-locked"
 	tl "$name: its group is rolled back: the audio function is back on snd_hda_intel" \
@@ -598,15 +594,23 @@ title() { # title IMAGE_NAME: how the tests name an image
 	esac
 }
 
+# t_boot TITLE IMAGE_NAME BOOT_NAME EXTRA_CMDLINE: one boot test of build/e2e/img/IMAGE_NAME.img,
+# failed (saying so) when that image was never built.
+t_boot() {
+	local title=$1 img=$OUT/img/$2.img
+	shift 2
+	if [ -s "$img" ]; then
+		t "$title" b_boot "$img" "$@"
+	else
+		tap not-ok "$title (no image)"
+	fi
+}
+
 # boot_checks IMAGE_NAME: boot the image with the test policy and check everything.
 boot_checks() {
 	local g=$1 name
 	name=$(title "$g")
-	if [ -s "$OUT/img/$g.img" ]; then
-		t "$name: the VM boots to the report step" b_boot "$OUT/img/$g.img" "$g" ""
-	else
-		tap not-ok "$name: the VM boots to the report step (no image)"
-	fi
+	t_boot "$name: the VM boots to the report step" "$g" "$g" ""
 	t "$name: both GPU+audio pairs are on vfio-pci" t_pairs_on_vfio "$g"
 	t "$name: no native driver probed a pair function before vfio-pci" t_no_native_first "$g"
 	t "$name: the NIC's group is refused and left to bochs-drm and e1000e" t_nic_refused "$g"
@@ -623,11 +627,7 @@ boot_checks() {
 off_checks() { # off_checks IMAGE_NAME: the same image with vfiohost=off changes nothing
 	local g=$1 name
 	name="$(title "$g"), vfiohost=off"
-	if [ -s "$OUT/img/$g.img" ]; then
-		t "$name: the VM boots" b_boot "$OUT/img/$g.img" "$g-off" "vfiohost=off"
-	else
-		tap not-ok "$name: the VM boots (no image)"
-	fi
+	t_boot "$name: the VM boots" "$g" "$g-off" "vfiohost=off"
 	t "$name: every function keeps its native driver" t_native "$g-off"
 	t "$name: the log says vfiohost=off" t_says_off "$g-off"
 }
