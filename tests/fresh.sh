@@ -159,6 +159,9 @@ for c in "${cmds[@]}"; do
 		passed=$((passed + np)) failed=$((failed + nf)) skipped=$((skipped + ${ns:-0}))
 		# A non-zero exit with "0 failed" still fails.
 		((rc == 0 || nf > 0)) || failed=$((failed + 1))
+		# Name what failed, with the TAP comment lines after it, where CI shows it.
+		awk '/^not ok /{n=12} n&&n--' "$LOGS/$name.log" | head -n 120 |
+			sed "s/^/fresh $DIST: $name: /" >&2
 	elif ((rc == 0)); then
 		passed=$((passed + 1))
 	else
