@@ -14,7 +14,7 @@
 /* Kills a child that ran out of time and gives it a moment to go: a write that the kernel
  * was still carrying out (a hugepage being put together) must be over before the caller
  * reads back what it did. A task stuck in the kernel may not die: it is left behind. */
-static void reap_killed(pid_t pid)
+void vh_child_reap(pid_t pid)
 {
 	uint64_t until = vh_now_us() + REAP_WAIT_US;
 
@@ -70,7 +70,7 @@ int vh_child_run(int (*fn)(void *), void *arg, const struct vh_deadline *dl)
 			rc = -ECHILD;
 			break;
 		}
-		reap_killed(pid);
+		vh_child_reap(pid);
 		rc = -ETIMEDOUT;
 		break;
 	}

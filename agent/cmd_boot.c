@@ -8,7 +8,9 @@
 
 enum { PH_DECIDE, PH_CLAIM, PH_HUGEPAGES, PH_BIND, PH_TOTAL, PH_COUNT };
 
-/* Hugepages may use this share of the deadline; the rest is kept for binding. */
+/* Hugepages may use this share of the deadline; the rest is kept for binding. A time set by
+ * [hugepages] time = or vfiohost.hugepages_time= replaces it, and the deadline grows by
+ * what it adds, so that binding keeps its own time. */
 #define HUGEPAGE_SHARE 60
 /* One blocking write may take this share of the deadline before it is abandoned. */
 #define STEP_SHARE 25
@@ -166,10 +168,19 @@ static void log_summary(struct boot *b)
  * left and verify. A slow reservation may use only part of what remains of the deadline,
  * and the kernel work it leaves behind cannot starve the module load, so binding always
  * gets its turn. */
+/* The time hugepages get, in microseconds: the command line's, the policy's, or the share
+ * of what is left. */
+static uint64_t hugepage_time_us(const struct boot *b, uint64_t left)
+{
+	long s = b->c.host.args.hp_time_s >= 0 ? b->c.host.args.hp_time_s : b->c.policy->hp.time_s;
+
+	return s >= 0 ? (uint64_t)s * 1000000 : left * HUGEPAGE_SHARE / 100;
+}
+
 static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 {
 	struct vh_plan *pl = &b->c.plan;
-	uint64_t t = vh_now_us(), left = deadline_us > t ? deadline_us - t : 0, bind_us;
+	uint64_t t = vh_now_us(), left = deadline_us > t ? deadline_us - t : 0, bind_us, hp_us;
 	struct vh_deadline dl = {deadline_us, left * STEP_SHARE / 100}, hp;
 	int rc;
 
@@ -181,7 +192,11 @@ static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 	bind_us = vh_now_us() - t;
 	t = vh_now_us();
 	left = deadline_us > t ? deadline_us - t : 0;
-	hp = (struct vh_deadline){t + left * HUGEPAGE_SHARE / 100, left * HUGEPAGE_SHARE / 100};
+	hp_us = hugepage_time_us(b, left);
+	if (hp_us > left * HUGEPAGE_SHARE / 100)
+		dl.end_us = deadline_us += hp_us - left * HUGEPAGE_SHARE / 100;
+	hp = (struct vh_deadline){t + hp_us, hp_us};
+	pl->hp.time_ms = hp_us / 1000;
 	vh_hugepages_reserve(pl, &b->c.root, &b->lg, &hp);
 	b->t[PH_HUGEPAGES].us = vh_now_us() - t;
 	t = vh_now_us();

@@ -130,13 +130,14 @@ const char *vh_cmdline_get(const char *cmdline, const char *key, char *buf, size
 	return found;
 }
 
-/* vfiohost.skip= and vfiohost.hugepages=: what a word is wrong is said to errf and ignored. */
+/* vfiohost.skip=, vfiohost.hugepages= and vfiohost.hugepages_time=: what a word is wrong is said to errf and ignored. */
 void vh_cmdline_args(const char *cmdline, struct vh_cmdargs *a, FILE *errf)
 {
 	char buf[1024], *end;
 	const char *v = vh_cmdline_get(cmdline, "vfiohost.skip", buf, sizeof(buf));
 
 	memset(a, 0, sizeof(*a));
+	a->hp_time_s = -1;
 	for (const char *s = v; s && *s;) {
 		size_t len = strcspn(s, ",");
 		if (a->nskip < VH_MAX_CMDSKIP && vh_addr_parse(s, len, &a->skip[a->nskip]) == 0)
@@ -146,6 +147,15 @@ void vh_cmdline_args(const char *cmdline, struct vh_cmdargs *a, FILE *errf)
 				"/proc/cmdline: vfiohost.skip: ignoring '%.*s' (want BB:SS.F)\n",
 				(int)(len > 40 ? 40 : len), s);
 		s += len + (s[len] == ',');
+	}
+	v = vh_cmdline_get(cmdline, "vfiohost.hugepages_time", buf, sizeof(buf));
+	if (v) {
+		a->hp_time_s = (long)vh_parse_seconds(v, VH_HP_TIME_MAX_S);
+		if (a->hp_time_s < 0)
+			fprintf(
+			    errf,
+			    "/proc/cmdline: vfiohost.hugepages_time: ignoring '%s' (want seconds from 0 to %d)\n",
+			    v, VH_HP_TIME_MAX_S);
 	}
 	v = vh_cmdline_get(cmdline, "vfiohost.hugepages", buf, sizeof(buf));
 	if (!v)

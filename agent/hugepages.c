@@ -173,3 +173,35 @@ void vh_hugepages_plan(struct vh_plan *pl)
 	if (pl->host->nnodes > 1 && hp->memtotal_kib > 0)
 		split_nodes(pl);
 }
+
+/* Pages asked for in one write: 1 GiB's worth, so that each write is a short piece of
+ * kernel work and the time can be checked between them (a gigantic page alone can take
+ * seconds where compaction must move its memory). */
+uint64_t vh_hp_step(uint64_t size_kib)
+{
+	return size_kib >= GIB_KIB ? 1 : GIB_KIB / size_kib;
+}
+
+/* Another write fits if the last one, taken again, would end by the limit. */
+bool vh_hp_time_for_more(uint64_t now_us, uint64_t end_us, uint64_t last_us)
+{
+	return now_us < end_us && last_us <= end_us - now_us;
+}
+
+/* Why a target came up short, from what was seen once its filling stopped. */
+enum vh_hp_short vh_hp_why(uint64_t want, uint64_t got, bool out_of_time, uint64_t free_kib,
+			   uint64_t size_kib)
+{
+	if (got >= want)
+		return VH_HP_FULL;
+	if (out_of_time)
+		return VH_HP_TIME;
+	return free_kib >= (want - got) * size_kib ? VH_HP_FRAGMENTED : VH_HP_MEMORY;
+}
+
+const char *vh_hp_short_name(enum vh_hp_short s)
+{
+	static const char *const names[] = {"", "time", "fragmentation", "memory", "error"};
+
+	return names[s];
+}

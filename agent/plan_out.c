@@ -33,6 +33,22 @@ static void json_function(struct vh_json *j, const struct vh_fn *fn, bool report
 	vh_json_close(j, '}');
 }
 
+/* Why the boot got fewer pages than it asked for (the first short target's reason), or
+ * "budget" when all it asked came but the policy wanted more than the budget; null else. */
+static void json_short(struct vh_json *j, const struct vh_hp_plan *hp)
+{
+	enum vh_hp_short why = hp->nnodes ? VH_HP_FULL : hp->why;
+
+	for (int i = 0; i < hp->nnodes && why == VH_HP_FULL; i++)
+		why = hp->node[i].why;
+	if (why != VH_HP_FULL)
+		vh_json_str(j, "short", vh_hp_short_name(why));
+	else if (hp->requested > hp->pages)
+		vh_json_str(j, "short", "budget");
+	else
+		vh_json_null(j, "short");
+}
+
 static void json_hugepages(struct vh_json *j, const struct vh_hp_plan *hp, bool report)
 {
 	if (!hp->present) {
@@ -46,15 +62,26 @@ static void json_hugepages(struct vh_json *j, const struct vh_hp_plan *hp, bool 
 	vh_json_num(j, "budget", (long long)hp->budget);
 	vh_json_num(j, "requested", (long long)hp->requested);
 	vh_json_num(j, "pages", (long long)hp->pages);
-	if (report)
+	if (report) {
 		vh_json_num(j, "obtained", (long long)hp->got);
+		json_short(j, hp);
+		vh_json_num(j, "time_ms", (long long)hp->time_ms);
+		vh_json_num(j, "ms", (long long)hp->ms);
+	}
 	vh_json_open(j, "nodes", '[');
 	for (int i = 0; i < hp->nnodes; i++) {
 		vh_json_open(j, NULL, '{');
 		vh_json_num(j, "node", hp->node[i].node);
 		vh_json_num(j, "pages", (long long)hp->node[i].pages);
-		if (report)
+		if (report) {
 			vh_json_num(j, "obtained", (long long)hp->node[i].got);
+			if (hp->node[i].why == VH_HP_FULL)
+				vh_json_null(j, "short");
+			else
+				vh_json_str(j, "short", vh_hp_short_name(hp->node[i].why));
+			vh_json_num(j, "tries", hp->node[i].tries);
+			vh_json_num(j, "ms", (long long)hp->node[i].ms);
+		}
 		vh_json_close(j, '}');
 	}
 	vh_json_close(j, ']');

@@ -32,6 +32,7 @@ enum key {
 	K_PAGES,
 	K_KEEPFREE,
 	K_NODES,
+	K_TIME,
 	K_COUNT
 };
 
@@ -50,6 +51,7 @@ static const struct {
     [K_PAGES] = {"pages", SEC_HUGE},
     [K_KEEPFREE] = {"keep-free", SEC_HUGE},
     [K_NODES] = {"nodes", SEC_HUGE},
+    [K_TIME] = {"time", SEC_HUGE},
 };
 
 struct parser {
@@ -72,6 +74,7 @@ void vh_policy_init(struct vh_policy *p, const char *path)
 	p->hp.size_kib = 1048576;
 	p->hp.mode = VH_PAGES_MAX;
 	p->hp.keep_auto = true;
+	p->hp.time_s = -1;
 }
 
 static void perr(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -120,6 +123,25 @@ static long long parse_count(const char *s, long long max)
 			return -2;
 	}
 	return v;
+}
+
+/* "90", "90s" or "2m": seconds, at most max; -1 if malformed or over max. */
+long long vh_parse_seconds(const char *s, long long max)
+{
+	char num[24];
+	size_t n = strspn(s, "0123456789");
+	long long v, unit = 1;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	if (strcasecmp(s + n, "m") == 0)
+		unit = 60;
+	else if (s[n] && strcasecmp(s + n, "s") != 0)
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	v = parse_count(num, max);
+	return v < 0 || v * unit > max ? -1 : v * unit;
 }
 
 /* "64G", "512M", "1024K", "2T" (optionally followed by B or iB) into KiB. */
@@ -272,6 +294,20 @@ static void set_value(struct parser *ps, enum key k, const char *val)
 		else
 			perr(ps, "keep-free must be auto or a size such as 64G or 512M, not '%s'",
 			     val);
+		break;
+	case K_TIME:
+		if (strcasecmp(val, "auto") == 0) {
+			p->hp.time_s = -1;
+			break;
+		}
+		v = vh_parse_seconds(val, VH_HP_TIME_MAX_S);
+		if (v < 0)
+			perr(
+			    ps,
+			    "time must be auto or seconds from 0 to %d such as 90 or 90s, not '%s'",
+			    VH_HP_TIME_MAX_S, val);
+		else
+			p->hp.time_s = (long)v;
 		break;
 	case K_COUNT: break;
 	}

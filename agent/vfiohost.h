@@ -98,7 +98,12 @@ struct vh_hp_policy {
 	bool keep_auto;
 	uint64_t keep_kib;
 	bool nodes_even;
+	long time_s; /* time = N: seconds the initramfs may spend reserving; -1: auto */
 };
+
+/* The cap on [hugepages] time and vfiohost.hugepages_time= (seconds). */
+#define VH_HP_TIME_MAX_S 600
+long long vh_parse_seconds(const char *s, long long max);
 
 struct vh_policy {
 	const char *path; /* as shown in messages */
@@ -170,6 +175,7 @@ struct vh_cmdargs {
 	int nskip;
 	bool pages_set; /* vfiohost.hugepages= */
 	long pages;
+	long hp_time_s; /* vfiohost.hugepages_time=: seconds; -1 when not given */
 };
 
 struct vh_gidx {
@@ -241,11 +247,19 @@ struct vh_msgs {
 void vh_msgs_add(struct vh_msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- decisions (decide.c, hugepages.c): no root, no I/O, only the model ---- */
+/* Why a reservation came up short: out of time, no free range of the page size although
+ * enough memory is free (fragmentation), not enough free memory, or a failed write. */
+enum vh_hp_short { VH_HP_FULL, VH_HP_TIME, VH_HP_FRAGMENTED, VH_HP_MEMORY, VH_HP_ERROR };
+#define VH_HP_TRIES 3 /* writes in a row that may gain nothing, each after compaction */
+
 struct vh_hp_node {
 	int node;
 	uint64_t cap;
 	uint64_t pages; /* asked */
 	uint64_t got;	/* read back (boot) */
+	int tries;	/* boot: attempts made */
+	enum vh_hp_short why;
+	uint64_t ms; /* boot: time spent */
 };
 
 struct vh_hp_plan {
@@ -257,8 +271,12 @@ struct vh_hp_plan {
 	uint64_t requested; /* before capping */
 	uint64_t pages;	    /* total asked of the kernel */
 	uint64_t got;
-	bool supported; /* the kernel offers this page size */
-	int nnodes;	/* 0: the global file is used */
+	int tries; /* boot, one-node hosts: as in vh_hp_node */
+	enum vh_hp_short why;
+	uint64_t ms;
+	uint64_t time_ms; /* boot: the time the reservation was given (set by the caller) */
+	bool supported;	  /* the kernel offers this page size */
+	int nnodes;	  /* 0: the global file is used */
 	struct vh_hp_node node[VH_MAX_NODES];
 };
 
@@ -283,6 +301,11 @@ void vh_decide(struct vh_plan *pl);
 uint64_t vh_keep_free_auto(uint64_t memtotal_kib, unsigned displays);
 uint64_t vh_budget(uint64_t memtotal_kib, uint64_t keep_free_kib, uint64_t size_kib);
 void vh_hugepages_plan(struct vh_plan *pl);
+uint64_t vh_hp_step(uint64_t size_kib);
+bool vh_hp_time_for_more(uint64_t now_us, uint64_t end_us, uint64_t last_us);
+enum vh_hp_short vh_hp_why(uint64_t want, uint64_t got, bool out_of_time, uint64_t free_kib,
+			   uint64_t size_kib);
+const char *vh_hp_short_name(enum vh_hp_short s);
 void vh_split_pages(uint64_t total, int n, const uint64_t *weight, const uint64_t *cap,
 		    const uint64_t *fallback, uint64_t *out);
 
@@ -337,6 +360,8 @@ struct vh_deadline {
 };
 
 int vh_child_run(int (*fn)(void *), void *arg, const struct vh_deadline *dl);
+/* Kills a child that ran out of time and waits a moment for it to go. */
+void vh_child_reap(pid_t pid);
 int vh_child_write(int dirfd, const char *path, const char *value, const struct vh_deadline *dl);
 int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log *lg,
 		     const struct vh_deadline *dl);

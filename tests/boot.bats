@@ -48,7 +48,7 @@ bound_changes() {
 0000:03:00.0 keep already"
 }
 
-@test "the report is plan's object plus results, pages obtained and phase times (SPEC 5)" {
+@test "the report is plan's object plus results, pages obtained, why short, and phase times (SPEC 5)" {
 	mkhost server-8gpu
 	printf '[vfio]\nbind = 10de:2330\n[hugepages]\npages = 10\n' | policy
 	vh_run plan --json
@@ -59,7 +59,9 @@ bound_changes() {
 	# Without what boot adds, the report is the plan made before it.
 	run jq -S --argjson plan "$plan" -n '
 		input | del(.mode, .expect, .phases_us) | del(.functions[].result)
-		| del(.hugepages.obtained) | del(.hugepages.nodes[].obtained)
+		| del(.hugepages.obtained, .hugepages.short, .hugepages.time_ms, .hugepages.ms)
+		| del(.hugepages.nodes[].obtained, .hugepages.nodes[].short,
+			.hugepages.nodes[].tries, .hugepages.nodes[].ms)
 		| . == ($plan | del(.mode, .expect, .rebuild_needed))' "$ROOT/run/vfiohost/report.json"
 	assert_output true
 	run jq -r '[.mode, ([.functions[].result] | unique | join(",")), .hugepages.obtained,
@@ -67,6 +69,9 @@ bound_changes() {
 		(.phases_us | length > 1), (.phases_us.total | type),
 		(.phases_us | [.[] | type] | unique | join(","))] | join(" ")' "$ROOT/run/vfiohost/report.json"
 	assert_output "apply bound 10 5,5 true number number"
+	run jq -c '.hugepages | [.short, (.time_ms > 0), ([.nodes[] | .short, .tries] )]' \
+		"$ROOT/run/vfiohost/report.json"
+	assert_output '[null,true,[null,5,null,5]]'
 }
 
 @test "boot changes only driver_override, unbind, drivers_probe, hugepages, kmsg and run/vfiohost" {

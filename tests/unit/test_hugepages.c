@@ -125,7 +125,33 @@ static void a_size_the_kernel_lacks_plans_none(void)
 	vh_plan_free(&pl);
 }
 
+static void filling_goes_a_gib_at_a_time_while_the_time_allows(void)
+{
+	CHECK_EQ_U(vh_hp_step(GIB), 1);
+	CHECK_EQ_U(vh_hp_step(2048), 512);
+	CHECK(vh_hp_time_for_more(0, 1000, 0));	     /* the first step always goes */
+	CHECK(vh_hp_time_for_more(400, 1000, 600));  /* one more as long as the last fits */
+	CHECK(!vh_hp_time_for_more(401, 1000, 600)); /* it would end past the limit */
+	CHECK(!vh_hp_time_for_more(1000, 1000, 0));  /* no time left at all */
+}
+
+static void a_short_count_names_its_cause(void)
+{
+	CHECK(vh_hp_why(4, 4, false, 0, GIB) == VH_HP_FULL);
+	CHECK(vh_hp_why(4, 4, true, 0, GIB) == VH_HP_FULL); /* done, then stopped: still full */
+	CHECK(vh_hp_why(4, 2, true, 100 * GIB, GIB) == VH_HP_TIME);
+	/* Two pages missing, 2.5 GiB free: the memory is there, but not in aligned ranges. */
+	CHECK(vh_hp_why(4, 2, false, 2 * GIB + GIB / 2, GIB) == VH_HP_FRAGMENTED);
+	CHECK(vh_hp_why(4, 2, false, GIB, GIB) == VH_HP_MEMORY);
+	CHECK(strcmp(vh_hp_short_name(VH_HP_FRAGMENTED), "fragmentation") == 0);
+	CHECK(strcmp(vh_hp_short_name(VH_HP_TIME), "time") == 0);
+}
+
 const struct tap_case hugepages_cases[] = {
+    {"hugepages: filling goes 1 GiB a step while another step fits in the time",
+     filling_goes_a_gib_at_a_time_while_the_time_allows},
+    {"hugepages: a short count is put down to time, fragmentation or memory",
+     a_short_count_names_its_cause},
     {"hugepages: the SPEC example (756 GiB, 8 GPUs) gives 687", spec_example_is_reproduced},
     {"hugepages: small hosts keep 8 GiB plus 2 GiB a GPU", small_hosts_keep_eight_gib},
     {"hugepages: keep-free = auto is within 7% of the seed guide's table",

@@ -150,7 +150,38 @@ static void long_lines_are_errors(void)
 	free(text);
 }
 
+static void hugepage_time_is_seconds_with_a_cap(void)
+{
+	CHECK_EQ_U(parse("[hugepages]\npages = 4\n"), 0);
+	CHECK(pol.hp.time_s == -1); /* auto: a share of the boot's deadline */
+	free(errs);
+	CHECK_EQ_U(parse("[hugepages]\ntime = 90s\n"), 0);
+	CHECK(pol.hp.time_s == 90);
+	free(errs);
+	CHECK_EQ_U(parse("[hugepages]\ntime = 2m\n"), 0);
+	CHECK(pol.hp.time_s == 120);
+	free(errs);
+	CHECK_EQ_U(parse("[hugepages]\nTime = 0\n"), 0);
+	CHECK(pol.hp.time_s == 0); /* all of it left to the top-up after the switch */
+	free(errs);
+	CHECK_EQ_U(parse("[hugepages]\ntime = auto\n"), 0);
+	CHECK(pol.hp.time_s == -1);
+	free(errs);
+	CHECK_EQ_U(parse("[hugepages]\ntime = 601\ntime = 11m\n"), 2);
+	CHECK(said("/etc/test.conf:2: time must be auto or seconds from 0 to 600"));
+	free(errs);
+	CHECK_EQ_U(parse("[hugepages]\ntime = 1.5s\n[vfio]\ntime = 5\n"), 2);
+	CHECK(said("/etc/test.conf:2: time must be"));
+	CHECK(said("/etc/test.conf:4:"));
+	free(errs);
+	CHECK(vh_parse_seconds("600", 600) == 600 && vh_parse_seconds("10m", 600) == 600);
+	CHECK(vh_parse_seconds("", 600) == -1 && vh_parse_seconds("s", 600) == -1);
+	CHECK(vh_parse_seconds("-5", 600) == -1 && vh_parse_seconds("5x", 600) == -1);
+}
+
 const struct tap_case policy_cases[] = {
+    {"policy: [hugepages] time is seconds or minutes, auto, at most 600 s",
+     hugepage_time_is_seconds_with_a_cap},
     {"policy: defaults when keys are absent", defaults_when_keys_are_absent},
     {"policy: every key and section is read, case-insensitively", full_policy_is_read},
     {"policy: every error is reported as FILE:LINE", every_error_is_reported_with_its_line},
