@@ -462,13 +462,13 @@ locked_boot() {
 	python3 - "$BATS_TEST_TMPDIR/big.host" <<'EOF'
 import sys
 with open(sys.argv[1], "w") as f:
-    f.write("# note: 30,000 functions: 29,998 NICs, a slot each 8 functions, and one GPU with audio\n")
+    f.write("# note: 30,000 functions: 29,998 NICs on i40e, a slot each 8 functions, and one GPU with audio\n")
     n = 0
     for bus in range(1, 0xff):
         for slot in range(32):
             for fn in range(8):
                 if n < 29998:
-                    f.write(f"0000:{bus:02x}:{slot:02x}.{fn} class=0200 id=8086:1572\n")
+                    f.write(f"0000:{bus:02x}:{slot:02x}.{fn} class=0200 id=8086:1572 driver=i40e\n")
                     n += 1
     f.write("0000:ff:00.0 group=90000 class=0300 id=10de:2484 driver=nouveau\n")
     f.write("0000:ff:00.1 group=90000 class=0403 id=10de:228b driver=snd_hda_intel\n")
@@ -486,7 +486,7 @@ EOF
 
 # ---------------------------------------------------------------- what boot writes
 
-@test "boot writes only to paths that sysfs listed, the kernel log and /run/vfiohost" {
+@test "boot writes only to paths that sysfs listed, the compaction file, the kernel log and /run/vfiohost" {
 	mkhost_faults
 	printf '[hugepages]\npages = 2\n' >>"$ROOT/etc/vfiohost.conf"
 	fk_start
@@ -527,7 +527,8 @@ EOF
 		done
 		printf '%s\n' sys/bus/pci/drivers/nouveau/unbind sys/bus/pci/drivers/nvidia/unbind \
 			sys/bus/pci/drivers/snd_hda_intel/unbind sys/bus/pci/drivers_probe \
-			sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages dev/kmsg run run/vfiohost \
+			sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages proc/sys/vm/compact_memory \
+			dev/kmsg run run/vfiohost \
 			run/vfiohost/.report.json.tmp run/vfiohost/report.json \
 			run/vfiohost/.policy.conf.tmp run/vfiohost/policy.conf
 	)
