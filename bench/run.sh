@@ -14,6 +14,9 @@ start=$(date +%s)
 # Groups in parallel against in turn (issue 10): needs no seed guide.
 bash "$here/groups.sh" "$build" || exit 1
 echo
+# 1 GiB pages, the kernel's hugepages= against vfiohost, in the test VM (issue 15): 4 boots.
+bash "$here/hugepages.sh" "$build" || exit 1
+echo
 
 if [ -z "${GUIDE:-}" ]; then
 	echo "bench: the rest skipped: GUIDE= does not name the seed guide (host-setup-guide.txt): the seed check it is measured against is that guide's script (GUIDE=/path/to/host-setup-guide.txt make bench)" >&2
