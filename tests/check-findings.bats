@@ -575,3 +575,13 @@ example() {
 	# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
 	assert_regex "$stderr" "vfiohost.conf:1:"
 }
+
+@test "every finding id of agent/findings.c has its entry in vfiohost(8)'s FINDINGS" {
+	local ids id missing=""
+	ids="$(grep -o 'add(j, "[a-z0-9-]*"' "$REPO_DIR/agent/findings.c" | sed 's/^add(j, "//; s/"$//' | sort -u)"
+	[ "$(wc -l <<<"$ids")" -ge 20 ] || fail "too few ids read from findings.c: $ids"
+	for id in $ids; do
+		grep -qF ".BR ${id//-/\\-} \"" "$REPO_DIR/docs/vfiohost.8" || missing="$missing $id"
+	done
+	[ -z "$missing" ] || fail "not in docs/vfiohost.8:$missing"
+}
