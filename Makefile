@@ -95,6 +95,9 @@ format-check:
 DRACUTDIR ?= /usr/lib/dracut/modules.d/90vfiohost
 ITDIR ?= /usr/share/initramfs-tools
 HOOKDIR ?= $(LIBDIR)/vfiohost
+# Example policies (the HGX models), beside the package's other documentation.
+EXAMPLEDIR ?= $(DATADIR)/doc/vfiohost/examples
+EXAMPLES := $(wildcard docs/examples/*.conf)
 # The generator hooks look for the agent and the boot hook under this prefix.
 SET_PREFIX := sed 's|^vfiohost_prefix=.*|vfiohost_prefix=$(PREFIX)|'
 # systemd's own unit folder (/lib/systemd/system on Debian 12, /usr/lib/systemd/system on 13).
@@ -123,6 +126,8 @@ install: $(BUILD)/vfiohost
 		$(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -D -m 0644 docs/completion/vfiohost \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/vfiohost
+	install -d $(DESTDIR)$(EXAMPLEDIR)
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/vfiohost.conf ] || \
 		install -D -m 0644 docs/vfiohost.conf.example $(DESTDIR)$(SYSCONFDIR)/vfiohost.conf
 
@@ -136,8 +141,9 @@ uninstall:
 		$(DESTDIR)$(HOOKDIR)/vfiohost-metrics $(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-metrics.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-metrics.timer \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/dev-hugepages1G.mount \
-		$(DESTDIR)$(DATADIR)/bash-completion/completions/vfiohost
-	-rmdir $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(HOOKDIR) 2>/dev/null
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/vfiohost \
+		$(addprefix $(DESTDIR)$(EXAMPLEDIR)/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DRACUTDIR) $(DESTDIR)$(HOOKDIR) $(DESTDIR)$(EXAMPLEDIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)/vfiohost $(BUILD)/dev $(BUILD)/vg $(BUILD)/tests

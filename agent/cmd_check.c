@@ -16,6 +16,7 @@ struct check {
 	struct vh_ready rd;
 	struct vh_findings fs;
 	struct vh_hp_advice adv;
+	struct vh_hgx hgx;
 	struct vh_msgs warn;
 };
 
@@ -157,6 +158,42 @@ static void text_findings(const struct vh_findings *fs, FILE *f)
 		fprintf(f, "(%d more findings not shown)\n", fs->dropped);
 }
 
+/* What the plan does with a function, for check's listings: its action, or "-". */
+static const char *fn_action(const struct vh_fn *fn, bool decided)
+{
+	return decided && fn->selected ? vh_action_name(fn->action) : "-";
+}
+
+/* An HGX baseboard's NVSwitches, and the model the policy implements on them. */
+static void text_nvswitches(const struct check *ck, const struct vh_host *h, FILE *f)
+{
+	const struct vh_hgx *x = &ck->hgx;
+	bool decided = x->model != VH_HGX_UNDECIDED;
+
+	if (ck->rd.nnvsw == 0)
+		return;
+	fprintf(f, "\n=== NVSwitches (HGX) ===\n");
+	fprintf(f, "%-12s  %-9s  %5s  %4s  %-16s  %s\n", "ADDRESS", "ID", "GROUP", "NODE", "DRIVER",
+		"PLAN");
+	for (size_t i = 0; i < ck->rd.nnvsw; i++) {
+		const struct vh_fn *fn = &h->fn[ck->rd.nvsw[i].idx];
+		char id[16], group[16], node[16];
+		vh_fmt(id, sizeof(id), "%04x:%04x", fn->vendor, fn->device);
+		vh_fmt(group, sizeof(group), "%d", fn->group);
+		vh_fmt(node, sizeof(node), "%d", ck->rd.nvsw[i].numa);
+		fprintf(f, "%-12s  %-9s  %5s  %4s  %-16s  %s\n", fn->bdf, id,
+			fn->group >= 0 ? group : "-", ck->rd.nvsw[i].numa >= 0 ? node : "-",
+			fn->driver[0] ? fn->driver : "none", fn_action(fn, decided));
+	}
+	fprintf(f, "HGX model            : %s\n", vh_hgx_model_text(x->model));
+	if (decided)
+		fprintf(f, "Bound to vfio        : %d of %d GPUs, %d of %d NVSwitches\n",
+			x->gpus_bound, x->gpus, x->switches_bound, x->switches);
+	fprintf(f, "Fabric Manager       : %s%s%s\n",
+		ck->rd.fm_enabled[0] ? "enabled on the host (/" : "not enabled on the host",
+		ck->rd.fm_enabled, ck->rd.fm_enabled[0] ? ")" : "");
+}
+
 /* Below the guide's report: the boot image, the hugepage budget, the verdict. */
 static void text_more(const struct check *ck, FILE *f)
 {
@@ -226,6 +263,7 @@ static void check_text(const struct check *ck, const struct vh_host *h, const st
 	vh_pciids_close(&db);
 	for (int i = 0; i < ck->warn.n; i++)
 		fprintf(f, "%sWARN: %s\n", i == 0 ? "\n" : "", ck->warn.msg[i]);
+	text_nvswitches(ck, h, f);
 	text_more(ck, f);
 }
 
@@ -293,6 +331,44 @@ static void json_findings(const struct vh_findings *fs, struct vh_json *j)
 	vh_json_close(j, ']');
 }
 
+static void json_nvswitches(const struct check *ck, const struct vh_host *h, struct vh_json *j)
+{
+	const struct vh_hgx *x = &ck->hgx;
+	bool decided = x->model != VH_HGX_UNDECIDED;
+
+	vh_json_open(j, "nvswitches", '[');
+	for (size_t i = 0; i < ck->rd.nnvsw; i++) {
+		const struct vh_fn *fn = &h->fn[ck->rd.nvsw[i].idx];
+		vh_json_open(j, NULL, '{');
+		vh_json_fn_ids(j, fn);
+		if (fn->group >= 0)
+			vh_json_num(j, "group", fn->group);
+		else
+			vh_json_null(j, "group");
+		if (ck->rd.nvsw[i].numa >= 0)
+			vh_json_num(j, "numa_node", ck->rd.nvsw[i].numa);
+		else
+			vh_json_null(j, "numa_node");
+		vh_json_str(j, "driver", fn->driver[0] ? fn->driver : NULL);
+		vh_json_str(j, "action",
+			    decided && fn->selected ? vh_action_name(fn->action) : NULL);
+		vh_json_close(j, '}');
+	}
+	vh_json_close(j, ']');
+	if (x->model == VH_HGX_NONE) {
+		vh_json_null(j, "hgx");
+		return;
+	}
+	vh_json_open(j, "hgx", '{');
+	vh_json_str(j, "model", vh_hgx_model_id(x->model));
+	vh_json_num(j, "gpus", x->gpus);
+	vh_json_num(j, "gpus_bound", x->gpus_bound);
+	vh_json_num(j, "nvswitches", x->switches);
+	vh_json_num(j, "nvswitches_bound", x->switches_bound);
+	vh_json_str(j, "fabricmanager_enabled", ck->rd.fm_enabled[0] ? ck->rd.fm_enabled : NULL);
+	vh_json_close(j, '}');
+}
+
 static void json_more(const struct check *ck, struct vh_json *j)
 {
 	const struct vh_hp_advice *a = &ck->adv;
@@ -357,6 +433,7 @@ static void check_json(const struct check *ck, const struct vh_host *h, FILE *f)
 	for (int i = 0; i < ck->warn.n; i++)
 		vh_json_str(&j, NULL, ck->warn.msg[i]);
 	vh_json_close(&j, ']');
+	json_nvswitches(ck, h, &j);
 	json_more(ck, &j);
 	vh_json_close(&j, '}');
 	vh_json_end(&j);
@@ -384,6 +461,7 @@ static int judge(struct check *ck, struct vh_ctx *c)
 	collect_warnings(ck, &c->host);
 	vh_findings_judge(&ck->rd, &c->host, p, c->policy_rc, &ck->fs);
 	vh_hp_advise(&ck->rd, &c->host, p, &ck->adv);
+	vh_hgx_classify(&c->host, p != NULL, &ck->hgx);
 	return 0;
 }
 

@@ -182,7 +182,7 @@ static int list_intruders(const struct vh_host *h, int group, char *buf, size_t 
 			continue;
 		count++;
 		vh_fmt(one, sizeof(one), "%s%s %s [%04x]%s%s%s", count > 1 ? ", " : "", m->bdf,
-		       vh_class_name(m->class), m->class >> 8, m->driver[0] ? " (" : "", m->driver,
+		       vh_fn_kind_name(m), m->class >> 8, m->driver[0] ? " (" : "", m->driver,
 		       m->driver[0] ? ")" : "");
 		if (used + strlen(one) + 24 < size) { /* room for ", and N more" */
 			memcpy(buf + used, one, strlen(one) + 1);

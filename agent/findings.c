@@ -15,6 +15,7 @@ struct judge {
 	const struct vh_host *h;
 	const struct vh_policy *p; /* NULL: no valid policy */
 	struct vh_findings *out;
+	struct vh_hgx hgx; /* the HGX model the policy implements */
 };
 
 static struct vh_finding *add(struct judge *j, const char *id, int sev, const char *bdf,
@@ -213,7 +214,7 @@ static void in_the_way(const struct vh_host *h, size_t first, size_t n, char *bu
 			return;
 		}
 		if (vh_fmt(buf + len, size - len, "%s%s (%s)", len ? ", " : "", fn->bdf,
-			   vh_class_short(fn->class)) < 0)
+			   vh_fn_kind(fn)) < 0)
 			return;
 		len += strlen(buf + len);
 	}
@@ -273,6 +274,12 @@ static void judge_nvidia(struct judge *j)
 	if (!passes_nvidia(j) ||
 	    !(rd->nvidia_module[0] || rd->nvidia_modprobe[0] || rd->nvidia_loaded))
 		return;
+	if (j->hgx.model == VH_HGX_SHARED) {
+		add(j, "nvidia-driver-installed", VH_SEV_INFO, NULL,
+		    "keep it: vfiohost claims the GPUs before the driver loads, so it gets only the NVSwitches",
+		    "the NVIDIA driver is on this host, and the host's Fabric Manager needs it for the NVSwitches that the policy leaves to the host (shared NVSwitch)");
+		return;
+	}
 	add(j, "nvidia-driver-installed", VH_SEV_WARNING, NULL,
 	    "on a headless host, remove the NVIDIA driver (its packages, or nvidia-uninstall for a .run install) and its modprobe files, then rebuild the initramfs; a desktop whose own display needs it may keep it",
 	    "the NVIDIA driver is on a host whose policy passes NVIDIA GPUs through:%s%s%s%s%s",
@@ -287,6 +294,78 @@ static void judge_image(struct judge *j)
 		    "vfiohost claims the GPUs it binds before drivers load, so this is safe for them; remove the line unless the host's own display needs that driver early",
 		    "the boot image is configured to hold the native GPU driver %s (/%s)",
 		    j->rd->native[i].driver, j->rd->native[i].where);
+}
+
+/* ---------------------------------------------------------------- NVSwitches (HGX) */
+
+/* The NVSwitches (or NVIDIA GPUs) that are not bound, "BDF (action)" each; the first's BDF. */
+static const char *unbound(const struct vh_host *h, bool nvswitch, char *buf, size_t size)
+{
+	const char *first = NULL;
+	size_t len = 0;
+	int shown = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < h->nfn; i++) {
+		const struct vh_fn *fn = &h->fn[i];
+		bool kind = nvswitch ? vh_is_nvswitch(fn->vendor, fn->class)
+				     : fn->vendor == NVIDIA && vh_is_gpu(fn->class);
+		if (!kind || fn->unreadable || vh_hgx_bound(fn))
+			continue;
+		first = first ? first : fn->bdf;
+		if (shown++ == 4) {
+			vh_fmt(buf + len, size - len, ", ...");
+			break;
+		}
+		if (vh_fmt(buf + len, size - len, "%s%s (%s)", len ? ", " : "", fn->bdf,
+			   fn->selected ? vh_action_name(fn->action) : "not selected") < 0)
+			break;
+		len += strlen(buf + len);
+	}
+	return first;
+}
+
+#define HGX_MODELS_FIX                                                                             \
+	"pick one model (vfiohost.conf(5), HGX): full passthrough binds every GPU and every NVSwitch (bind = 10de:* class=0680 beside the GPUs' line); shared NVSwitch binds no NVSwitch and leaves them to the host's Fabric Manager (FABRIC_MODE=1)"
+
+static void judge_hgx_partial(struct judge *j)
+{
+	const struct vh_hgx *x = &j->hgx;
+	char left[128];
+	const char *bdf;
+
+	if (x->switches_bound < x->switches) {
+		bdf = unbound(j->h, true, left, sizeof(left));
+		add(j, "nvswitch-partial", VH_SEV_WARNING, bdf, HGX_MODELS_FIX,
+		    "NVSwitches bound: %d of %d; left with the host: %s; neither full passthrough nor shared NVSwitch; Fabric Manager, the host's or a guest's, expects every NVSwitch of the baseboard, so the %d GPU%s bound may get no NVLink fabric",
+		    x->switches_bound, x->switches, left, x->gpus_bound,
+		    x->gpus_bound == 1 ? "" : "s");
+		return;
+	}
+	bdf = unbound(j->h, false, left, sizeof(left));
+	add(j, "nvswitch-partial", VH_SEV_WARNING, bdf, HGX_MODELS_FIX,
+	    "every NVSwitch (%d) is bound but only %d of the %d GPUs (not bound: %s): neither full passthrough nor shared NVSwitch; the GPUs left out get no NVLink fabric, since the host keeps no NVSwitch for its Fabric Manager",
+	    x->switches, x->gpus_bound, x->gpus, left);
+}
+
+static void judge_hgx(struct judge *j)
+{
+	const struct vh_hgx *x = &j->hgx;
+	const struct vh_ready *rd = j->rd;
+
+	if (x->model == VH_HGX_MIXED)
+		judge_hgx_partial(j);
+	if (x->switches_bound && rd->fm_enabled[0])
+		add(j, "nvswitch-fabricmanager", VH_SEV_WARNING, NULL,
+		    "full passthrough: disable it on the host (systemctl disable --now nvidia-fabricmanager) and run Fabric Manager in the guest that gets the NVSwitches; shared NVSwitch: bind no NVSwitch, so that the host's Fabric Manager keeps them",
+		    "the policy binds %d NVSwitch%s to vfio-pci, but the host's Fabric Manager is enabled (/%s): it needs the NVSwitches, and fails to start without them",
+		    x->switches_bound, x->switches_bound == 1 ? "" : "es", rd->fm_enabled);
+	if (x->model == VH_HGX_SHARED && !rd->fm_enabled[0])
+		add(j, "nvswitch-no-fabricmanager", VH_SEV_INFO, NULL,
+		    "install NVIDIA's Fabric Manager of the guests' driver version, set FABRIC_MODE=1 in its fabricmanager.cfg, and enable it (systemctl enable --now nvidia-fabricmanager)",
+		    "the policy leaves the %d NVSwitches to the host (shared NVSwitch), but no nvidia-fabricmanager.service is enabled%s: the guests' GPUs get no NVLink fabric until one runs",
+		    x->switches,
+		    rd->fm_binary[0] ? "" : " (and nv-fabricmanager is not installed)");
 }
 
 /* ---------------------------------------------------------------- the command line */
@@ -431,9 +510,10 @@ static void judge_budget(struct judge *j)
 void vh_findings_judge(const struct vh_ready *rd, const struct vh_host *h,
 		       const struct vh_policy *p, int policy_rc, struct vh_findings *out)
 {
-	struct judge j = {rd, h, p, out};
+	struct judge j = {rd, h, p, out, {0}};
 
 	memset(out, 0, sizeof(*out));
+	vh_hgx_classify(h, p != NULL, &j.hgx);
 	judge_policy(&j, policy_rc);
 	judge_iommu(&j);
 	judge_irq(&j);
@@ -441,6 +521,7 @@ void vh_findings_judge(const struct vh_ready *rd, const struct vh_host *h,
 	judge_rebar(&j);
 	judge_groups(&j);
 	judge_nvidia(&j);
+	judge_hgx(&j);
 	judge_image(&j);
 	judge_cmdline(&j);
 	judge_outdated(&j);

@@ -48,6 +48,12 @@ struct vh_gpu_facts {
 	uint64_t rebar_mib, rebar_max_mib; /* its current and largest supported sizes */
 };
 
+/* An NVSwitch of an HGX baseboard (fabric.c). */
+struct vh_nvswitch_facts {
+	size_t idx; /* into vh_host.fn */
+	int numa;   /* -1: unknown */
+};
+
 /* A native GPU driver that the next boot image is configured to hold. */
 struct vh_native {
 	char driver[32];
@@ -84,6 +90,27 @@ struct vh_ready {
 	/* GPUs */
 	struct vh_gpu_facts *gpu; /* owned (vh_ready_free) */
 	size_t ngpu;
+	/* NVSwitches and the host's Fabric Manager (fabric.c) */
+	struct vh_nvswitch_facts *nvsw; /* owned (vh_ready_free), NULL when there is none */
+	size_t nnvsw;
+	char fm_enabled[96]; /* the enabled nvidia-fabricmanager.service link, or "" */
+	char fm_binary[32];  /* nv-fabricmanager, or "" */
+};
+
+/* Which of NVIDIA's HGX virtualization models a policy implements (hgx.c). */
+enum vh_hgx_model {
+	VH_HGX_NONE,	  /* no NVSwitch: not an HGX baseboard */
+	VH_HGX_UNDECIDED, /* no valid policy */
+	VH_HGX_HOST,	  /* nothing of the baseboard bound: bare metal or vGPU */
+	VH_HGX_FULL,	  /* every GPU and every NVSwitch bound */
+	VH_HGX_SHARED,	  /* GPUs bound, every NVSwitch left to the host's Fabric Manager */
+	VH_HGX_MIXED,	  /* some NVSwitches bound, or all of them without every GPU */
+};
+
+struct vh_hgx {
+	int model;
+	int gpus, gpus_bound; /* NVIDIA GPUs (0300, 0302); bound: action bind or keep */
+	int switches, switches_bound;
 };
 
 /* The seed guide's hugepage table row nearest this host, beside vfiohost's budget. */
@@ -99,6 +126,8 @@ int vh_ready_read(struct vh_ready *rd, const struct vh_host *h, const struct vh_
 void vh_ready_free(struct vh_ready *rd);
 /* bootimage.c: the native GPU drivers the generators' configuration puts in the image. */
 void vh_ready_image(struct vh_ready *rd, const struct vh_root *r);
+/* fabric.c: the NVSwitches' numa_node and the Fabric Manager service. */
+int vh_ready_fabric(struct vh_ready *rd, const struct vh_host *h, const struct vh_root *r);
 /* One kernel log line (the text after a record's ';'). */
 void vh_ready_klog_line(struct vh_ready *rd, const char *line);
 /* Parses config space (len bytes) for the Resizable BAR capability into g. */
@@ -111,6 +140,12 @@ void vh_findings_judge(const struct vh_ready *rd, const struct vh_host *h,
 void vh_hp_advise(const struct vh_ready *rd, const struct vh_host *h, const struct vh_policy *p,
 		  struct vh_hp_advice *a);
 const char *vh_severity_name(int severity);
+/* hgx.c: the model, from the decisions in h (decided: a valid policy was applied to it). */
+void vh_hgx_classify(const struct vh_host *h, bool decided, struct vh_hgx *x);
+const char *vh_hgx_model_id(int model);
+const char *vh_hgx_model_text(int model);
+/* Whether a function counts as bound for the model: bind or keep. */
+bool vh_hgx_bound(const struct vh_fn *fn);
 /* Errors first, then warnings, then info; the order of the rules within each. */
 void vh_findings_sort(struct vh_findings *out);
 

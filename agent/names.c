@@ -94,6 +94,8 @@ const char *vh_vendor_name(uint16_t vendor)
 	return NULL;
 }
 
+/* Host and PCI bridges only: an NVSwitch (class 0680, "other bridge") is an endpoint that
+ * a guest or the host's Fabric Manager owns, never something a group may hold for free. */
 bool vh_is_bridge(uint32_t class)
 {
 	return (class >> 8) == 0x0600 || (class >> 8) == 0x0604;
@@ -110,11 +112,27 @@ bool vh_is_gpu(uint32_t class)
 	return (class >> 8) == 0x0300 || (class >> 8) == 0x0302;
 }
 
+/* An NVIDIA NVSwitch of an HGX baseboard: NVIDIA's vendor id and class 0680. */
+bool vh_is_nvswitch(uint16_t vendor, uint32_t class)
+{
+	return vendor == 0x10de && (class >> 8) == 0x0680;
+}
+
+/* How messages name a function's kind: "NVSwitch" rather than its class's "Bridge". */
+const char *vh_fn_kind(const struct vh_fn *fn)
+{
+	return vh_is_nvswitch(fn->vendor, fn->class) ? "NVSwitch" : vh_class_short(fn->class);
+}
+
+const char *vh_fn_kind_name(const struct vh_fn *fn)
+{
+	return vh_is_nvswitch(fn->vendor, fn->class) ? "NVSwitch" : vh_class_name(fn->class);
+}
+
 /* "0000:01:00.0 10de:2b85 VGA": how messages name a function. */
 void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size)
 {
-	vh_fmt(buf, size, "%s %04x:%04x %s", fn->bdf, fn->vendor, fn->device,
-	       vh_class_short(fn->class));
+	vh_fmt(buf, size, "%s %04x:%04x %s", fn->bdf, fn->vendor, fn->device, vh_fn_kind(fn));
 }
 
 const char *vh_action_name(int action)

@@ -168,7 +168,7 @@ void vh_plan_table(const struct vh_plan *pl, FILE *f)
 		else
 			vh_fmt(group, sizeof(group), "-");
 		fprintf(f, "%-12s  %-9s  %-10s  %5s  %-14s  %-6s  %s\n", fn->bdf, id,
-			vh_class_short(fn->class), group, fn->driver[0] ? fn->driver : "-",
+			vh_fn_kind(fn), group, fn->driver[0] ? fn->driver : "-",
 			vh_action_name(fn->action), fn->note->reason);
 	}
 	table_hugepages(&pl->hp, f);

@@ -498,6 +498,8 @@ int vh_ready_read(struct vh_ready *rd, const struct vh_host *h, const struct vh_
 	read_modprobe(rd, r);
 	read_hugepages(rd, r);
 	vh_ready_image(rd, r);
+	if (vh_ready_fabric(rd, h, r) < 0)
+		return -ENOMEM;
 	return read_gpus(rd, h);
 }
 
@@ -506,4 +508,7 @@ void vh_ready_free(struct vh_ready *rd)
 	free(rd->gpu);
 	rd->gpu = NULL;
 	rd->ngpu = 0;
+	free(rd->nvsw);
+	rd->nvsw = NULL;
+	rd->nnvsw = 0;
 }

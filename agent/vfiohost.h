@@ -226,6 +226,9 @@ const char *vh_vendor_name(uint16_t vendor);
 bool vh_is_bridge(uint32_t class);
 bool vh_is_display(uint32_t class);
 bool vh_is_gpu(uint32_t class);
+bool vh_is_nvswitch(uint16_t vendor, uint32_t class);
+const char *vh_fn_kind(const struct vh_fn *fn);
+const char *vh_fn_kind_name(const struct vh_fn *fn);
 void vh_fn_label(const struct vh_fn *fn, char *buf, size_t size);
 const char *vh_action_name(int action);
 

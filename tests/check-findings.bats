@@ -494,6 +494,78 @@ intel_host() {
 	assert_equal "$(jqr -c '[.findings[] | select(.id == "group-not-isolated") | .what | test("group 9")]')" '[true]'
 }
 
+# ---------------------------------------------------------------- NVSwitches (HGX)
+
+# example NAME: docs/examples/NAME.conf is the policy.
+example() {
+	policy <"$REPO_DIR/docs/examples/$1.conf"
+}
+
+@test "nvswitch-partial: some NVSwitches bound is a warning naming those left with the host" {
+	host server-8gpu
+	policy <<<$'[vfio]\nbind = 10de:2330\nbind = 0000:05:00.0'
+	check_json
+	assert_failure 1
+	has nvswitch-partial 0000:06:00.0
+	assert_equal "$(finding nvswitch-partial | jq -r .severity)" warning
+	assert_regex "$(finding nvswitch-partial | jq -r .what)" "NVSwitches bound: 1 of 4; left with the host: 0000:06:00.0 \(not selected\), 0000:07:00.0"
+	assert_regex "$(finding nvswitch-partial | jq -r .fix)" "full passthrough.*shared NVSwitch"
+}
+
+@test "nvswitch-partial: every NVSwitch without every GPU, naming the GPU left out and why" {
+	host server-8gpu
+	policy <<<$'[vfio]\nbind = 10de:2330\nbind = 10de:22a3\nskip = 0000:9a:00.0'
+	check_json
+	has nvswitch-partial 0000:9a:00.0
+	assert_regex "$(finding nvswitch-partial | jq -r .what)" "every NVSwitch \(4\) is bound but only 7 of the 8 GPUs \(not bound: 0000:9a:00.0 \(skip\)\)"
+}
+
+@test "the two HGX example policies raise no nvswitch-partial" {
+	host server-8gpu
+	example hgx-full-passthrough
+	check_json
+	hasnt nvswitch-partial
+	hasnt nvswitch-fabricmanager
+	example hgx-shared-nvswitch
+	check_json
+	hasnt nvswitch-partial
+}
+
+@test "nvswitch-fabricmanager: NVSwitches bound while the host's Fabric Manager is enabled" {
+	host hgx-h200
+	example hgx-full-passthrough
+	check_json
+	assert_failure 1
+	has nvswitch-fabricmanager
+	assert_equal "$(finding nvswitch-fabricmanager | jq -r .severity)" warning
+	assert_regex "$(finding nvswitch-fabricmanager | jq -r .what)" "binds 4 NVSwitches .*nvidia-fabricmanager.service"
+	assert_regex "$(finding nvswitch-fabricmanager | jq -r .fix)" "systemctl disable --now nvidia-fabricmanager"
+	example hgx-shared-nvswitch
+	check_json
+	hasnt nvswitch-fabricmanager
+	hasnt nvswitch-no-fabricmanager
+}
+
+@test "nvswitch-no-fabricmanager: shared NVSwitch on a host with no Fabric Manager service is info" {
+	host server-8gpu
+	example hgx-shared-nvswitch
+	check_json
+	has nvswitch-no-fabricmanager
+	assert_equal "$(finding nvswitch-no-fabricmanager | jq -r .severity)" info
+	assert_regex "$(finding nvswitch-no-fabricmanager | jq -r .fix)" "FABRIC_MODE=1"
+}
+
+@test "nvidia-driver-installed: info under shared NVSwitch (the host's Fabric Manager needs it), a warning under full passthrough" {
+	host hgx-h200
+	example hgx-shared-nvswitch
+	check_json
+	assert_equal "$(finding nvidia-driver-installed | jq -r .severity)" info
+	assert_regex "$(finding nvidia-driver-installed | jq -r .fix)" "^keep it"
+	example hgx-full-passthrough
+	check_json
+	assert_equal "$(finding nvidia-driver-installed | jq -r .severity)" warning
+}
+
 @test "policy-invalid: a broken policy is an error finding, its lines on stderr" {
 	host clean-intel
 	policy <<<'frobnicate = yes'
@@ -502,4 +574,14 @@ intel_host() {
 	assert_equal "$(ids)" policy-invalid
 	# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
 	assert_regex "$stderr" "vfiohost.conf:1:"
+}
+
+@test "every finding id of agent/findings.c has its entry in vfiohost(8)'s FINDINGS" {
+	local ids id missing=""
+	ids="$(grep -o 'add(j, "[a-z0-9-]*"' "$REPO_DIR/agent/findings.c" | sed 's/^add(j, "//; s/"$//' | sort -u)"
+	[ "$(wc -l <<<"$ids")" -ge 20 ] || fail "too few ids read from findings.c: $ids"
+	for id in $ids; do
+		grep -qF ".BR ${id//-/\\-} \"" "$REPO_DIR/docs/vfiohost.8" || missing="$missing $id"
+	done
+	[ -z "$missing" ] || fail "not in docs/vfiohost.8:$missing"
 }

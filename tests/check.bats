@@ -486,3 +486,93 @@ kmsg_offset() {
 	run --separate-stderr vh check --json
 	assert_equal "$(cd "$ROOT" && find . -printf '%p %y %m %s %T@ %l\n' | sort)" "$before"
 }
+
+# ---------------------------------------------------------------- NVSwitches and the HGX model
+
+# hgx_host NAME [EXAMPLE]: a fresh build of NAME (tests add policies), with
+# docs/examples/EXAMPLE.conf as its policy when named.
+hgx_host() {
+	ROOT="$BATS_TEST_TMPDIR/$1"
+	python3 "$TESTS_DIR/mkhost" "$1" "$ROOT" >/dev/null
+	if [ -n "${2:-}" ]; then
+		mkdir -p "$ROOT/etc"
+		cp "$REPO_DIR/docs/examples/$2.conf" "$ROOT/etc/vfiohost.conf"
+	fi
+}
+
+@test "check lists the NVSwitches: address, id, group, NUMA node, driver, and the plan's action" {
+	hgx_host hgx-h200 hgx-shared-nvswitch
+	run --separate-stderr vh check
+	assert_line "=== NVSwitches (HGX) ==="
+	assert_line --regexp '^ADDRESS +ID +GROUP +NODE +DRIVER +PLAN$'
+	local s
+	for s in c1 c2 c3 c4; do
+		assert_line --regexp "^0000:$s:00\.0  10de:22a3  +20  +1  nvidia-nvswitch +-$"
+	done
+	assert_equal "$(grep -c '10de:22a3' <<<"$output")" 4
+	check_json
+	assert_equal "$(jqr -c '.nvswitches[0]')" \
+		'{"bdf":"0000:c1:00.0","id":"10de:22a3","class":"0680","group":20,"numa_node":1,"driver":"nvidia-nvswitch","action":null}'
+	assert_equal "$(jqr '.nvswitches | length')" 4
+}
+
+@test "check says the full-passthrough example implements full passthrough" {
+	hgx_host server-8gpu hgx-full-passthrough
+	run --separate-stderr vh check
+	assert_line --regexp '^HGX model +: full passthrough: '
+	assert_line --regexp '^Bound to vfio +: 8 of 8 GPUs, 4 of 4 NVSwitches$'
+	assert_line --regexp '^0000:05:00\.0  10de:22a3  +3  +0  none +bind$'
+	check_json
+	assert_equal "$(jqr -c .hgx)" \
+		'{"model":"full-passthrough","gpus":8,"gpus_bound":8,"nvswitches":4,"nvswitches_bound":4,"fabricmanager_enabled":null}'
+	assert_equal "$(jqr '[.nvswitches[].action] | unique | join(" ")')" bind
+}
+
+@test "check says the shared-NVSwitch example implements shared NVSwitch" {
+	hgx_host server-8gpu hgx-shared-nvswitch
+	run --separate-stderr vh check
+	assert_line --regexp '^HGX model +: shared NVSwitch: '
+	assert_line --regexp '^Bound to vfio +: 8 of 8 GPUs, 0 of 4 NVSwitches$'
+	check_json
+	assert_equal "$(jqr .hgx.model)" shared-nvswitch
+	assert_equal "$(jqr '.hgx.nvswitches_bound')" 0
+}
+
+@test "check says when the policy implements neither model, and when nothing is bound" {
+	hgx_host server-8gpu
+	policy <<<$'[vfio]\nbind = 10de:2330\nbind = 0000:05:00.0'
+	run --separate-stderr vh check
+	assert_failure 1
+	assert_line --regexp '^HGX model +: neither full passthrough nor shared NVSwitch \(finding nvswitch-partial\)$'
+	policy <<<$'[vfio]'
+	check_json
+	assert_equal "$(jqr .hgx.model)" host
+}
+
+@test "check without a policy lists the NVSwitches and says the model is unknown" {
+	hgx_host server-8gpu
+	run --separate-stderr vh check
+	assert_line --regexp '^HGX model +: unknown: no valid policy$'
+	refute_line --partial "Bound to vfio"
+	check_json
+	assert_equal "$(jqr .hgx.model)" unknown
+	assert_equal "$(jqr '.nvswitches | length')" 4
+}
+
+@test "check on a host without NVSwitches: no NVSwitch section, nvswitches empty, hgx null" {
+	host desktop-1gpu
+	run --separate-stderr vh check
+	refute_output --partial "NVSwitch"
+	refute_output --partial "HGX"
+	check_json
+	assert_equal "$(jqr -c '[.nvswitches, .hgx]')" '[[],null]'
+}
+
+@test "check says whether the host's Fabric Manager is enabled" {
+	hgx_host hgx-h200
+	run --separate-stderr vh check
+	assert_line "Fabric Manager       : enabled on the host (/etc/systemd/system/multi-user.target.wants/nvidia-fabricmanager.service)"
+	hgx_host server-8gpu
+	run --separate-stderr vh check
+	assert_line "Fabric Manager       : not enabled on the host"
+}

@@ -19,7 +19,9 @@ inst() {
 		usr/share/initramfs-tools/hooks/vfiohost \
 		usr/share/initramfs-tools/scripts/init-top/00-vfiohost \
 		usr/lib/vfiohost/vfiohost-boot usr/share/man/man8/vfiohost.8 \
-		usr/share/man/man5/vfiohost.conf.5 etc/vfiohost.conf; do
+		usr/share/man/man5/vfiohost.conf.5 etc/vfiohost.conf \
+		usr/share/doc/vfiohost/examples/hgx-full-passthrough.conf \
+		usr/share/doc/vfiohost/examples/hgx-shared-nvswitch.conf; do
 		[ -f "$D/$f" ] || fail "missing $f"
 	done
 	[ -x "$D/usr/sbin/vfiohost" ]
@@ -31,6 +33,17 @@ inst() {
 	run "$VFIOHOST" --config "$D/etc/vfiohost.conf" validate
 	assert_success
 	assert_output --partial "0 bind"
+}
+
+@test "the installed HGX example policies are valid" {
+	inst install PREFIX=/usr
+	local f
+	for f in "$D"/usr/share/doc/vfiohost/examples/*.conf; do
+		run "$VFIOHOST" --config "$f" validate
+		assert_success
+		assert_output --partial "valid ("
+	done
+	[ "$(find "$D/usr/share/doc/vfiohost/examples" -name '*.conf' | wc -l)" -eq 2 ]
 }
 
 @test "install never overwrites an existing policy" {

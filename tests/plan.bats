@@ -18,7 +18,7 @@ setup_file() {
 	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	local h
 	for h in desktop-1gpu gpu-4func efifb-3d iommu-off shared-group seed-amd-5gpu \
-		seed-amd-bridges server-8gpu "$TOPOLOGIES"/*.topo; do
+		seed-amd-bridges server-8gpu hgx-h200 "$TOPOLOGIES"/*.topo; do
 		(host "$h") &
 	done
 	wait
@@ -688,4 +688,123 @@ snapshot() {
 	printf '[vfio]\nbind = 10de:2b85\n' | policy
 	plan_json
 	assert_equal "$(jqr '[.functions[].driver_override] | map(tostring) | join(" ")')" "null vfio-pci"
+}
+
+# ---------------------------------------------------------------- HGX: NVSwitches and the example policies
+
+# example NAME: docs/examples/NAME.conf is the policy of $ROOT.
+example() {
+	policy <"$REPO_DIR/docs/examples/$1.conf"
+}
+
+# bound CLASS: the addresses of that class (0302, 0680) whose action is bind, one line.
+bound() {
+	# shellcheck disable=SC2016 # $c is jq's
+	jqr --arg c "$1" '[.functions[] | select(.class == $c and .action == "bind") | .bdf] | join(" ")'
+}
+
+H100_GPUS="0000:18:00.0 0000:2a:00.0 0000:3a:00.0 0000:5d:00.0 0000:9a:00.0 0000:ab:00.0 0000:ba:00.0 0000:db:00.0"
+H100_SWITCHES="0000:05:00.0 0000:06:00.0 0000:07:00.0 0000:08:00.0"
+H200_GPUS="0000:12:00.0 0000:22:00.0 0000:32:00.0 0000:42:00.0 0000:82:00.0 0000:92:00.0 0000:a2:00.0 0000:b2:00.0"
+H200_SWITCHES="0000:c1:00.0 0000:c2:00.0 0000:c3:00.0 0000:c4:00.0"
+
+@test "HGX H100, full-passthrough example: the 8 GPUs and the 4 NVSwitches are bound, expect = 12 holds (exit 0)" {
+	host server-8gpu
+	example hgx-full-passthrough
+	plan_json
+	assert_success
+	assert_equal "$(bound 0302)" "$H100_GPUS"
+	assert_equal "$(bound 0680)" "$H100_SWITCHES"
+	assert_equal "$(jqr '.functions | length')" 12
+	assert_equal "$(jqr '.warnings | length')" 0
+}
+
+@test "HGX H100, shared-NVSwitch example: the 8 GPUs only; no NVSwitch is selected (exit 0)" {
+	host server-8gpu
+	example hgx-shared-nvswitch
+	plan_json
+	assert_success
+	assert_equal "$(bound 0302)" "$H100_GPUS"
+	assert_equal "$(jqr '[.functions[] | select(.class == "0680")] | length')" 0
+	assert_equal "$(jqr '.functions | length')" 8
+	assert_equal "$(jqr '.warnings | length')" 0
+}
+
+@test "HGX H200, full-passthrough example: the NVSwitches' shared group binds whole, its switch port being a bridge" {
+	host hgx-h200
+	example hgx-full-passthrough
+	plan_json
+	assert_success
+	assert_equal "$(bound 0302)" "$H200_GPUS"
+	assert_equal "$(bound 0680)" "$H200_SWITCHES"
+	assert_equal "$(jqr '[.functions[] | select(.class == "0680") | .group] | unique | join(" ")')" 20
+	assert_equal "$(field 0000:c1:00.0 driver)" nvidia-nvswitch
+	assert_equal "$(jqr '.functions | length')" 12
+}
+
+@test "HGX H200, shared-NVSwitch example: the GPUs are bound, the NVSwitches keep nvidia-nvswitch" {
+	host hgx-h200
+	example hgx-shared-nvswitch
+	plan_json
+	assert_success
+	assert_equal "$(bound 0302)" "$H200_GPUS"
+	assert_equal "$(jqr '.functions | length')" 8
+	run --separate-stderr vh plan
+	assert_success
+	refute_output --partial "NVSwitch"
+	refute_output --partial "0000:c1:00.0"
+}
+
+@test "an NVSwitch is no bridge: binding one of a group of NVSwitches refuses it, naming the others" {
+	host hgx-h200
+	policy <<<$'[vfio]\nbind = 0000:c1:00.0'
+	plan_json
+	assert_failure 1
+	want "0000:c1:00.0 refuse"
+	local why
+	why="$(field 0000:c1:00.0 reason)"
+	assert_regex "$why" "0000:c2:00.0 NVSwitch \\[0680\\] \\(nvidia-nvswitch\\)"
+	assert_regex "$why" "0000:c4:00.0 NVSwitch"
+	[[ "$why" != *0000:c0:00.0* ]] || fail "the switch port above them is a bridge, never in the way: $why"
+	[[ "$why" != *Bridge* ]] || fail "an NVSwitch is not named a bridge: $why"
+}
+
+@test "a GPU grouped with an NVSwitch is refused unless the NVSwitch is bound too" {
+	mkhost_text <<-'EOF2'
+		# note: an H100 whose group holds an NVSwitch and the switch port above both
+		0000:17:00.0 group=7 class=0604 id=1000:c030 driver=pcieport
+		0000:18:00.0 group=7 class=0302 id=10de:2330 driver=nvidia
+		0000:19:00.0 group=7 class=0680 id=10de:22a3 driver=nvidia-nvswitch
+	EOF2
+	policy <<<$'[vfio]\nbind = 10de:2330'
+	plan_json
+	assert_failure 1
+	want "0000:18:00.0 refuse"
+	assert_regex "$(field 0000:18:00.0 reason)" "0000:19:00.0 NVSwitch \\[0680\\]"
+	policy <<<$'[vfio]\nbind = 10de:2330\nbind = 10de:22a3'
+	plan_json
+	assert_success
+	want "0000:18:00.0 bind" "0000:19:00.0 bind"
+}
+
+@test "an NVSwitch in a GPU's slot is no companion: the slot's group is refused" {
+	mkhost_text <<-'EOF2'
+		# note: an H100 and an NVSwitch as two functions of one slot
+		0000:18:00.0 group=7 class=0302 id=10de:2330 driver=nvidia
+		0000:18:00.1 group=7 class=0680 id=10de:22a3 driver=nvidia-nvswitch
+	EOF2
+	policy <<<$'[vfio]\nbind = 10de:2330'
+	plan_json
+	assert_failure 1
+	want "0000:18:00.0 refuse"
+	assert_regex "$(field 0000:18:00.0 reason)" "0000:18:00.1 NVSwitch"
+}
+
+@test "plan's table names an NVSwitch NVSwitch, not by its class's name Bridge" {
+	host server-8gpu
+	policy <<<$'[vfio]\nbind = 10de:22a3'
+	run --separate-stderr vh plan
+	assert_success
+	assert_line --regexp '^0000:05:00\.0  10de:22a3  NVSwitch  '
+	refute_output --partial "Bridge"
 }
