@@ -266,7 +266,7 @@ static void take_driverctl(struct vh_import *im, struct vh_leg_item *it)
 		snprintf(bdf, sizeof(bdf), "%.*s", (int)(len - 4), it->text + 4);
 		add_bind(im, bdf, it->where);
 		snprintf(it->note, sizeof(it->note),
-			 "remove the file (driverctl unset-override would give the device back to its driver at once)");
+			 "remove the file: driverctl unset-override would give the device back to its driver at once");
 		return;
 	}
 	it->keep = true;
