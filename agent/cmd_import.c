@@ -18,7 +18,8 @@ static void print_vfio(const struct vh_import *im, FILE *f)
 		fprintf(f, "bind = %-24s # %s\n", im->bind[i], im->bind_from[i]);
 	if (im->nbind) {
 		fprintf(f, "companions = no          # the old setup took only what it named\n");
-		fprintf(f, "boot-vga = allow         # it bound the boot display too, when named\n");
+		fprintf(f,
+			"boot-vga = allow         # it bound the boot display too, when named\n");
 		fprintf(f, "isolation = warn         # it bound whatever shared the IOMMU group\n");
 	}
 	if (im->options[0])
@@ -59,7 +60,9 @@ static void print_removal(const struct vh_legacy *l, FILE *f)
 	if (!files && !words)
 		return;
 	fprintf(f, "\n# Redundant once this policy is in force. Remove them in this order:\n");
-	fprintf(f, "#   1. install this file as /etc/vfiohost.conf; check it: vfiohost validate; vfiohost plan\n");
+	fprintf(
+	    f,
+	    "#   1. install this file as /etc/vfiohost.conf; check it: vfiohost validate; vfiohost plan\n");
 	fprintf(f, "#   2. rebuild the initramfs: update-initramfs -u (or dracut -f)\n");
 	fprintf(f, "#   3. reboot; vfiohost status must exit 0\n");
 	if (files) {
@@ -69,8 +72,10 @@ static void print_removal(const struct vh_legacy *l, FILE *f)
 				print_item(&l->it[i], f);
 	}
 	if (words) {
-		fprintf(f, "#   %d. drop from the boot loader's command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub):\n",
-			files ? 5 : 4);
+		fprintf(
+		    f,
+		    "#   %d. drop from the boot loader's command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub):\n",
+		    files ? 5 : 4);
 		for (int i = 0; i < l->n; i++)
 			if (l->it[i].src == VH_LEG_CMDLINE && (!l->it[i].keep || l->it[i].note[0]))
 				print_item(&l->it[i], f);
@@ -93,7 +98,9 @@ static void print_all(const struct vh_legacy *l, const struct vh_import *im,
 		      const struct vh_msgs *read, FILE *f)
 {
 	fprintf(f, "# /etc/vfiohost.conf made by vfiohost import from the hand-made settings of\n");
-	fprintf(f, "# /proc/cmdline, /etc/modprobe.d, /etc/driverctl.d and /etc/initramfs-tools/modules\n");
+	fprintf(
+	    f,
+	    "# /proc/cmdline, /etc/modprobe.d, /etc/driverctl.d and /etc/initramfs-tools/modules\n");
 	if (!l->n)
 		fprintf(f, "# (none found: this policy binds nothing)\n");
 	print_vfio(im, f);

@@ -8,9 +8,9 @@
 /* Drivers that hand-made setups keep off the GPUs they pass through: the policy binds
  * those GPUs before any of them can load, so the blacklist is no longer needed. */
 static const char *const gpu_drivers[] = {
-    "nouveau",	    "nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm", "nvidiafb",
-    "rivafb",	    "radeon", "amdgpu",	    "snd_hda_intel",  "snd-hda-intel",
-    "nvidia-drm", "nvidia-modeset",
+    "nouveau",	     "nvidia",	   "nvidia_drm",     "nvidia_modeset", "nvidia_uvm",
+    "nvidiafb",	     "rivafb",	   "radeon",	     "amdgpu",	       "snd_hda_intel",
+    "snd-hda-intel", "nvidia-drm", "nvidia-modeset",
 };
 
 static bool is_gpu_driver(const char *s, size_t len)
@@ -105,9 +105,10 @@ static void take_ids(struct vh_import *im, struct vh_leg_item *it, const char *v
 		if (len && id_selector(v + i, len, sel, sizeof(sel)) == 0)
 			add_bind(im, sel, it->where);
 		else if (len) {
-			vh_msgs_add(&im->warn,
-				    "%s: vfio-pci id '%.*s' names subsystem ids or a class mask that a bind selector cannot say: keep it",
-				    it->where, (int)len, v + i);
+			vh_msgs_add(
+			    &im->warn,
+			    "%s: vfio-pci id '%.*s' names subsystem ids or a class mask that a bind selector cannot say: keep it",
+			    it->where, (int)len, v + i);
 			it->keep = true;
 		}
 		i += len + 1;
@@ -124,8 +125,9 @@ static void take_param(struct vh_import *im, struct vh_leg_item *it, const char 
 		return;
 	}
 	if (used + len + 2 > sizeof(im->options)) {
-		vh_msgs_add(&im->warn, "%s: vfio-pci option '%.*s' does not fit in options =",
-			    it->where, (int)len, p);
+		vh_msgs_add(&im->warn,
+			    "%s: vfio-pci option '%.*s' does not fit in options =", it->where,
+			    (int)len, p);
 		it->keep = true;
 		return;
 	}
@@ -168,9 +170,10 @@ static void take_blacklist(struct vh_import *im, struct vh_leg_item *it, const c
 		return;
 	it->keep = true;
 	snprintf(it->note, sizeof(it->note), "keep modprobe.blacklist=%s", others);
-	vh_msgs_add(&im->warn,
-		    "%s: modprobe.blacklist= also keeps %s from loading, which is not a GPU driver the policy replaces: keep modprobe.blacklist=%s",
-		    it->where, others, others);
+	vh_msgs_add(
+	    &im->warn,
+	    "%s: modprobe.blacklist= also keeps %s from loading, which is not a GPU driver the policy replaces: keep modprobe.blacklist=%s",
+	    it->where, others, others);
 }
 
 /* A hugepage size as the kernel takes it (1G, 2M, 2048K): KiB, or 0. */
@@ -206,18 +209,20 @@ static void take_hugepages(struct vh_import *im, struct hp_walk *w, struct vh_le
 
 	if (end == v || *end || n < 0) {
 		it->keep = true;
-		vh_msgs_add(&im->warn,
-			    "%s: hugepages=%s: per-node counts (or this form) the policy cannot say (it splits the pages with nodes = auto or even): keep it or drop it by hand",
-			    it->where, v);
+		vh_msgs_add(
+		    &im->warn,
+		    "%s: hugepages=%s: per-node counts (or this form) the policy cannot say (it splits the pages with nodes = auto or even): keep it or drop it by hand",
+		    it->where, v);
 		return;
 	}
 	if (im->hp_kib && im->hp_kib != size) {
 		it->keep = true;
 		if (w->cur_item && w->cur)
 			w->cur_item->keep = true;
-		vh_msgs_add(&im->warn,
-			    "%s: hugepages=%s of another size than the first: the policy reserves one size: keep it",
-			    it->where, v);
+		vh_msgs_add(
+		    &im->warn,
+		    "%s: hugepages=%s of another size than the first: the policy reserves one size: keep it",
+		    it->where, v);
 		return;
 	}
 	if (n == 0)
@@ -238,16 +243,18 @@ static void take_cmdline(struct vh_import *im, struct hp_walk *w, struct vh_leg_
 	} else if (!strncmp(t, "hugepagesz=", 11)) {
 		if (!(w->cur = hp_size(eq + 1))) {
 			it->keep = true;
-			vh_msgs_add(&im->warn, "%s: %s: not a size the policy says (1G or 2M): keep it",
+			vh_msgs_add(&im->warn,
+				    "%s: %s: not a size the policy says (1G or 2M): keep it",
 				    it->where, t);
 		}
 		w->cur_item = it;
 	} else if (!strncmp(t, "default_hugepagesz=", 19)) {
 		w->def = hp_size(eq + 1);
 		it->keep = true;
-		vh_msgs_add(&im->warn,
-			    "%s: %s: the policy does not set the default hugepage size (the page size of /dev/hugepages and of MAP_HUGETLB): keep it, or mount a hugetlbfs with pagesize= that size (vfiohost ships dev-hugepages1G.mount) before dropping it",
-			    it->where, t);
+		vh_msgs_add(
+		    &im->warn,
+		    "%s: %s: the policy does not set the default hugepage size (the page size of /dev/hugepages and of MAP_HUGETLB): keep it, or mount a hugetlbfs with pagesize= that size (vfiohost ships dev-hugepages1G.mount) before dropping it",
+		    it->where, t);
 	} else if (!strncmp(t, "hugepages=", 10)) {
 		take_hugepages(im, w, it, eq + 1);
 	}
@@ -265,14 +272,16 @@ static void take_driverctl(struct vh_import *im, struct vh_leg_item *it)
 	    (!strcmp(drv, "vfio-pci") || !strcmp(drv, "vfio_pci"))) {
 		snprintf(bdf, sizeof(bdf), "%.*s", (int)(len - 4), it->text + 4);
 		add_bind(im, bdf, it->where);
-		snprintf(it->note, sizeof(it->note),
-			 "remove the file: driverctl unset-override would give the device back to its driver at once");
+		snprintf(
+		    it->note, sizeof(it->note),
+		    "remove the file: driverctl unset-override would give the device back to its driver at once");
 		return;
 	}
 	it->keep = true;
-	vh_msgs_add(&im->warn,
-		    "%s: an override to '%s', not vfio-pci: the policy binds only to VFIO drivers: keep it",
-		    it->where, drv);
+	vh_msgs_add(
+	    &im->warn,
+	    "%s: an override to '%s', not vfio-pci: the policy binds only to VFIO drivers: keep it",
+	    it->where, drv);
 }
 
 static void take_modprobe(struct vh_import *im, struct vh_leg_item *it)

@@ -194,7 +194,7 @@ int vh_legacy_read(const struct vh_root *r, struct vh_legacy *l, struct vh_msgs 
 	read_driverctl(r, l, warn);
 	read_lines(r, "etc/initramfs-tools/modules", VH_LEG_INITRD, initrd_line, l, warn);
 	if (l->dropped)
-		vh_msgs_add(warn, "%d more settings than import keeps (%d) were left out", l->dropped,
-			    VH_LEG_MAX);
+		vh_msgs_add(warn, "%d more settings than import keeps (%d) were left out",
+			    l->dropped, VH_LEG_MAX);
 	return 0;
 }

@@ -46,8 +46,7 @@ static const struct {
 	int (*run)(const struct vh_opts *o);
 } commands[] = {
     {"check", vh_cmd_check},   {"plan", vh_cmd_plan},	      {"boot", vh_cmd_boot},
-    {"status", vh_cmd_status}, {"validate", vh_cmd_validate},
-    {"import", vh_cmd_import},
+    {"status", vh_cmd_status}, {"validate", vh_cmd_validate}, {"import", vh_cmd_import},
 };
 
 /* Seconds as "N" or "N.D" (to the millisecond), 0 < SECS <= 3600. */
