@@ -131,8 +131,8 @@ static void take_param(struct vh_import *im, struct vh_leg_item *it, const char 
 		it->keep = true;
 		return;
 	}
-	for (const char *o = im->options; (o = strstr(o, p)); o++)
-		if ((o == im->options || o[-1] == ' ') && (o[len] == ' ' || !o[len]))
+	for (const char *o = im->options; *o; o += strcspn(o, " "), o += *o == ' ')
+		if (strcspn(o, " ") == len && !strncmp(o, p, len))
 			return; /* said already */
 	snprintf(im->options + used, sizeof(im->options) - used, "%s%.*s", used ? " " : "",
 		 (int)len, p);
