@@ -376,12 +376,12 @@ static void judge_cmdline(struct judge *j)
 
 	if (cmd(j, "vfio-pci.ids", v, sizeof(v)) || cmd(j, "vfio_pci.ids", v, sizeof(v)))
 		add(j, "cmdline-vfio-ids", VH_SEV_WARNING, NULL,
-		    "write bind lines in /etc/vfiohost.conf (vfiohost import, not in this version yet, is to make them from this command line), then remove vfio-pci.ids= from the boot loader's command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub)",
+		    "write bind lines in /etc/vfiohost.conf (vfiohost import prints them from this command line), then remove vfio-pci.ids= from the boot loader's command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub)",
 		    "vfio-pci.ids=%.200s binds every function with these ids, the boot display and a NIC of the same model included, and no group is checked: the policy replaces it",
 		    v);
 	if (cmd(j, "hugepages", v, sizeof(v)))
 		add(j, "cmdline-hugepages", VH_SEV_WARNING, NULL,
-		    "reserve from a [hugepages] section of /etc/vfiohost.conf (vfiohost import, not in this version yet, is to make it from this command line), which caps the count at a safe budget, then remove hugepages= and hugepagesz= from the boot loader's command line",
+		    "reserve from a [hugepages] section of /etc/vfiohost.conf (vfiohost import prints it from this command line), which caps the count at a safe budget, then remove hugepages= and hugepagesz= from the boot loader's command line",
 		    "hugepages=%.100s reserves a fixed count at boot: more than the memory allows stops the boot",
 		    v);
 }

@@ -15,6 +15,7 @@ static const char usage[] =
     "  boot       apply the policy (run from the initramfs at every boot)\n"
     "  status     what the last boot did, and whether it still holds\n"
     "  validate   check the policy's syntax, owner and mode (the image build hooks use it)\n"
+    "  import     print the policy equivalent to this host's hand-made vfio settings\n"
     "\n"
     "options:\n"
     "  --root DIR       take every absolute path under DIR (fake trees for tests)\n"
@@ -45,7 +46,7 @@ static const struct {
 	int (*run)(const struct vh_opts *o);
 } commands[] = {
     {"check", vh_cmd_check},   {"plan", vh_cmd_plan},	      {"boot", vh_cmd_boot},
-    {"status", vh_cmd_status}, {"validate", vh_cmd_validate},
+    {"status", vh_cmd_status}, {"validate", vh_cmd_validate}, {"import", vh_cmd_import},
 };
 
 /* Seconds as "N" or "N.D" (to the millisecond), 0 < SECS <= 3600. */

@@ -465,5 +465,6 @@ int vh_cmd_check(const struct vh_opts *o);
 int vh_cmd_boot(const struct vh_opts *o);
 int vh_cmd_status(const struct vh_opts *o);
 int vh_cmd_validate(const struct vh_opts *o);
+int vh_cmd_import(const struct vh_opts *o);
 
 #endif
