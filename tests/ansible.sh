@@ -64,6 +64,8 @@ sum() { sha256sum "$root$image" | cut -d' ' -f1; }
 mtime() { stat -c %Y "$root$image"; }
 has() { in_root lsinitramfs "$image" | grep -qx "$1"; }
 
+# The fleet's variables for this host, in the inventory as a fleet keeps them: both
+# NVIDIA functions, two 1 GiB pages, no reboot.
 cat >"$work/inventory.yml" <<INV
 gpu_hosts:
   hosts:
@@ -72,26 +74,22 @@ gpu_hosts:
       ansible_python_interpreter: /usr/bin/python3
       # root already, and a fresh root has no sudo
       ansible_become: false
+      vfiohost_deb: $deb
+      vfiohost_bind: ["10de:*"]
+      vfiohost_expect: 2
+      vfiohost_hugepages: {size: 1G, pages: 2}
+      vfiohost_reboot: false
 INV
-# The fleet's variables for this host: both NVIDIA functions, two 1 GiB pages, no reboot.
-cat >"$work/vars.yml" <<VARS
-vfiohost_deb: $deb
-vfiohost_bind: ["10de:*"]
-vfiohost_expect: 2
-vfiohost_hugepages: {size: 1G, pages: 2}
-vfiohost_reboot: false
-VARS
-
 # No ansible.cfg of the host's or the caller's counts, only Ansible's defaults.
 : >"$work/ansible.cfg"
-# play LOG ARGS...: ansible-playbook with the example's playbook, the root's inventory
-# and the variables above (ARGS after them win), into LOG; returns its status.
+# play LOG ARGS...: ansible-playbook with the example's playbook and the root's
+# inventory (-e in ARGS wins over it), into LOG; returns its status.
 play() {
 	local log=$1
 	shift
 	env HOME="$work" ANSIBLE_LOCAL_TEMP="$work/ansible-tmp" ANSIBLE_NOCOLOR=1 \
 		ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_CONFIG="$work/ansible.cfg" \
-		ansible-playbook -i "$work/inventory.yml" -e "@$work/vars.yml" "$@" "$PLAY" \
+		ansible-playbook -i "$work/inventory.yml" "$@" "$PLAY" \
 		>"$LOGS/$log.log" 2>&1
 }
 # in_log LOG REGEX: the play's log has a line matching REGEX.
