@@ -8,7 +8,8 @@ set -u
 pkgs_build="make gcc musl-tools musl-dev linux-libc-dev libkmod-dev pkgconf dpkg-dev xz-utils"
 pkgs_test="bats bats-support bats-assert pciutils busybox jq python3 shellcheck clang @clang-rt
 	clang-format valgrind strace file man-db
-	build-essential debhelper lintian devscripts equivs mmdebstrap fakeroot prometheus bash-completion"
+	build-essential debhelper lintian devscripts equivs mmdebstrap fakeroot prometheus bash-completion
+	ansible"
 # systemd: dracut puts systemd in the image where the host has it (its default mode).
 # linux-headers-amd64: the test kernel modules (tests/e2e/kmod) build against them.
 pkgs_e2e="linux-image-amd64 linux-headers-amd64 qemu-system-x86 dracut-core initramfs-tools

@@ -12,7 +12,8 @@
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LOGS=$REPO/build/package
-n=0 work="" root=""
+n=0
+. "$REPO/tests/debroot.bash"
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)); echo "not ok $n - $*"; }
@@ -24,11 +25,6 @@ check() {
 }
 # tests/run.sh wants one result line, so a skip is an ok line that says why.
 skip_all() { printf 'ok 1 - the Debian package # SKIP %s\n1..1\n' "$*"; exit 0; }
-# in_root COMMAND...: runs a command inside the root, no services, no questions.
-in_root() {
-	chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
 
 [ "${PACKAGE:-1}" != 0 ] || skip_all "PACKAGE=0 was given"
 [ "$(id -u)" = 0 ] || skip_all "needs root (mmdebstrap and chroot)"
@@ -36,43 +32,9 @@ for t in mmdebstrap dpkg-buildpackage dh lintian; do
 	command -v "$t" >/dev/null || skip_all "$t missing: sh tests/deps.sh test"
 done
 
-# The host's archive for its own release (the system's apt sources, as fresh.sh reads them).
-sources() {
-	sh "$REPO/agent/libkmod/apt-sources.sh" | awk -F'|' '
-		{ o = ($1 == "") ? "" : "[" $1 "] "; line = "deb " o $2 " " $3 " " $4
-		  if (!seen[line]++) print line }'
-}
-
-mounted_below() {
-	awk -v d="$1" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r
-}
-
-cleanup() {
-	local p
-	if [ -n "$root" ] && [ -d "$root" ]; then
-		for p in $(mounted_below "$root"); do umount "$p" 2>/dev/null || umount -l "$p"; done
-		if [ -n "$(mounted_below "$root")" ]; then
-			echo "# package.sh: cannot unmount below $root; left in place" >&2
-		else
-			rm -rf --one-file-system "$root"
-		fi
-	fi
-	[ -z "$work" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
 mkdir -p "$LOGS" && rm -f "$LOGS"/*.log
-work=$(mktemp -d "${TMPDIR:-/tmp}/vfiohost-package.XXXXXX") || exit 1
-mkdir "$work/src"
-# A copy of the tree as it is (uncommitted changes included), without build output:
-# dpkg-buildpackage cleans its tree and writes the .deb beside it.
-tar -C "$REPO" --exclude=./build --exclude=./.git -cf - . | tar -C "$work/src" -xf -
-
 s=$SECONDS
-(cd "$work/src" && dpkg-buildpackage -us -uc -b) >"$LOGS/build.log" 2>&1
-deb=""
-for f in "$work"/vfiohost_*.deb; do [ -f "$f" ] && deb=$f; done
+build_deb package
 check "dpkg-buildpackage -us -uc -b builds vfiohost_*.deb ($((SECONDS - s)) s)" test -n "$deb"
 [ -n "$deb" ] || { tail -n 20 "$LOGS/build.log" | sed 's/^/# /'; echo "1..$n"; exit 1; }
 
@@ -96,27 +58,15 @@ check "the package ships the metrics service and timer, the 1 GiB hugetlbfs moun
 check "/etc/vfiohost.conf is a conffile" \
 	sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | grep -qx /etc/vfiohost.conf"
 
-mapfile -t srcs < <(sources)
-((${#srcs[@]} > 0)) || { notok "an apt source of the host's release to take the archive from"; echo "1..$n"; exit 1; }
-dist=$(echo "${srcs[0]}" | awk '{ print $(NF - 1) }')
-aptopts=()
-proxy=$(apt-config shell p Acquire::http::Proxy | sed -n "s/^p='\(.*\)'$/\1/p")
-[ -n "$proxy" ] && aptopts+=(--aptopt="Acquire::http::Proxy \"$proxy\"")
-root=$(mktemp -d "${FRESH_DIR:-/var/tmp}/vfiohost-package-$dist.XXXXXX") || exit 1
-rmdir "$root"
 s=$SECONDS
-if ! mmdebstrap --variant=apt --include=linux-image-amd64,initramfs-tools "${aptopts[@]}" \
-	"$dist" "$root" "${srcs[@]}" >"$LOGS/mmdebstrap.log" 2>&1; then
-	tail -n 20 "$LOGS/mmdebstrap.log" | sed 's/^/# /'
+if ! make_root package linux-image-amd64,initramfs-tools; then
 	notok "mmdebstrap makes a fresh $dist root with a kernel and initramfs-tools"
 	echo "1..$n"
 	exit 1
 fi
 ok "mmdebstrap makes a fresh $dist root with a kernel and initramfs-tools ($((SECONDS - s)) s)"
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 0755 "$root/usr/sbin/policy-rc.d"
 
-kver=""
-for d in "$root"/lib/modules/*; do kver=${d##*/}; done
+kver=$(root_kver)
 image=/boot/initrd.img-$kver
 sum() { sha256sum "$root$image" | cut -d' ' -f1; }
 # has FILE: the image lists FILE (a path without the leading slash).

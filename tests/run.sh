@@ -33,6 +33,9 @@ fi
 # The Debian package: built, checked by lintian, installed into and removed from a fresh
 # Debian root (root only, minutes; PACKAGE=0 skips it and says so).
 suite package bash tests/package.sh
+# The Ansible example (docs/ansible/) played into a fresh Debian root through Ansible's
+# chroot connection (root only, minutes; ANSIBLE=0 skips it and says so).
+suite ansible bash tests/ansible.sh
 if [ "${E2E:-1}" = 0 ]; then
 	echo "ok - QEMU boot tests # SKIP E2E=0 was given" | tee -a "$OUT/all.tap"
 else
