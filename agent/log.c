@@ -1,6 +1,8 @@
 /* log: every decision to the kernel log through /dev/kmsg, as "vfiohost[PID]: ...".
  * The kernel rate-limits each open /dev/kmsg file (a burst of 10 lines per 5 s), so the
- * file is reopened before that burst runs out: a long story is kept whole. */
+ * file is reopened before that burst runs out: a long story is kept whole. A forked child
+ * (the module load) opens a file of its own: sharing the parent's, its lines would use up
+ * a burst the parent does not count. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -22,12 +24,15 @@ void vh_log_open(struct vh_log *lg, const struct vh_root *r, bool echo)
 
 static int kmsg_fd(struct vh_log *lg)
 {
-	if (lg->fd >= 0 && lg->written < LINES_PER_OPEN)
+	pid_t me = getpid();
+
+	if (lg->fd >= 0 && lg->written < LINES_PER_OPEN && lg->pid == me)
 		return lg->fd;
 	if (lg->fd >= 0)
-		close(lg->fd);
+		close(lg->fd); /* in a child, its copy of the descriptor only */
 	lg->fd = openat(lg->rootfd, "dev/kmsg", O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
 	lg->written = 0;
+	lg->pid = me;
 	return lg->fd;
 }
 

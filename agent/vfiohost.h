@@ -346,6 +346,7 @@ struct vh_log {
 	int rootfd;
 	int fd;	     /* /dev/kmsg, reopened to stay under its rate limit */
 	int written; /* lines on this fd */
+	pid_t pid;   /* the process that opened fd: a forked child opens its own */
 	bool echo;   /* also to stderr */
 };
 
