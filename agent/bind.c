@@ -1,7 +1,7 @@
 /* bind: put the functions whose action is bind on vfio-pci. Each IOMMU group's chain runs
  * in a worker child (worker.c), all groups at once: claim (driver_override, and an unbind
  * where a native driver got there first), then, once the parent has loaded vfio-pci,
- * probe, verify and wait for the group's device node. The parent keeps every deadline,
+ * probe, verify, and wait until each function is a VFIO device a VMM can open (vfiodev.c). The parent keeps every deadline,
  * says what happened, and rolls back a group that cannot be bound whole, never touching
  * again a device whose step hung (its lock may be held for good). */
 #include <errno.h>
@@ -24,7 +24,7 @@ static const char *step_name(int step)
 					    "unbinding from its driver",
 					    "writing drivers_probe",
 					    "checking its driver",
-					    "waiting for /dev/vfio",
+					    "waiting for its VFIO device",
 					    "rolling back"};
 
 	return step > 0 && step <= S_ROLLBACK ? names[step] : names[0];
@@ -117,20 +117,25 @@ static bool claim_run(struct vh_wctx *c, struct vh_binder *b, const struct vh_gr
 	return true;
 }
 
-/* The group's device node appears once vfio-pci holds the whole group. */
-static int wait_group_node(const struct vh_root *r, int group)
+/* Waits, bounded, until every function to bind of the group is a VFIO device a VMM can open
+ * (vfiodev.c): the group's node appears only once vfio-pci holds the whole group. */
+static int wait_usable(const struct vh_binder *b, const struct vh_grun *g, char *cdev, size_t size)
 {
-	char path[48];
-	uint64_t until = vh_now_us() + VFIO_DEV_WAIT_US;
-	struct stat st;
+	uint64_t until = vh_now_us() + b->wait_us;
+	int rc;
 
-	vh_fmt(path, sizeof(path), "dev/vfio/%d", group);
-	while (fstatat(r->fd, path, &st, 0) < 0) {
-		if (vh_now_us() >= until)
-			return -ETIMEDOUT;
+	for (;;) {
+		rc = 0;
+		for (size_t k = 0; k < g->n && rc == 0; k++) {
+			const struct vh_fn *fn = run_fn(b, g, k);
+			if (fn->action == VH_BIND)
+				rc = vh_vfio_usable(b->r, b->pl->host->devfd, fn->bdf, fn->group,
+						    cdev, size);
+		}
+		if (rc == 0 || vh_now_us() >= until)
+			return rc;
 		usleep(10000);
 	}
-	return 0;
 }
 
 /* Asks the kernel to probe, then trusts only the driver link: a write to drivers_probe
@@ -171,9 +176,11 @@ static void finish_run(struct vh_wctx *c, struct vh_binder *b, const struct vh_g
 			bad++;
 	}
 	if (ok > 0 && bad == 0) {
+		char cdev[32];
+		int rc;
 		vh_wbegin(c, first, S_NODE);
-		vh_wend(c, first, S_NODE, wait_group_node(b->r, b->pl->host->fn[first].group),
-			NULL);
+		rc = wait_usable(b, g, cdev, sizeof(cdev));
+		vh_wend(c, first, S_NODE, rc, cdev);
 	}
 }
 
@@ -246,6 +253,8 @@ static void on_end(struct vh_binder *b, struct vh_fn *fn, const struct vh_wmsg *
 		vh_log(b->lg, VH_ERR, "%s: not on vfio-pci after probing (%s)", label, m->text);
 	} else if (m->step == S_NODE) {
 		g->node = m->rc == 0 ? 1 : -1;
+		g->node_rc = m->rc;
+		vh_fmt(g->node_cdev, sizeof(g->node_cdev), "%s", m->text);
 	} else if (m->rc < 0 && m->step != S_ROLLBACK) {
 		fail(fn, b->lg, step_name(m->step), m->rc);
 		if (m->step != S_PROBE && g->culprit < 0)
@@ -288,8 +297,11 @@ static int plan_runs(struct vh_binder *b)
 		for (size_t k = 0; k < span; k++)
 			if (h->fn[h->bygroup[i + k].idx].action == VH_BIND) {
 				if (b->runs)
-					b->runs[n] = (struct vh_grun){
-					    .first = i, .n = span, .culprit = -1, .hung = -1};
+					b->runs[n] = (struct vh_grun){.first = i,
+								      .n = span,
+								      .culprit = -1,
+								      .hung = -1,
+								      .node_rc = -ENOENT};
 				n++;
 				break;
 			}
@@ -400,6 +412,9 @@ void vh_bind_claim(struct vh_binder *b, struct vh_plan *pl, const struct vh_root
 	b->pl = pl;
 	b->r = r;
 	b->lg = lg;
+	/* a wait that outlives its step is killed and could no longer say what was missing */
+	b->wait_us =
+	    dl->step_us * 3 / 4 < VFIO_DEV_WAIT_US ? dl->step_us * 3 / 4 : VFIO_DEV_WAIT_US;
 	if (pl->count[VH_BIND] == 0)
 		return;
 	if (binder_init(b) < 0) {
@@ -431,11 +446,11 @@ static void settle(struct vh_binder *b)
 				vh_log(b->lg, VH_INFO, "%s: bound to vfio-pci (group %d)", label,
 				       fn->group);
 			} else {
-				vh_fmt(fn->note->result, sizeof(fn->note->result),
-				       "failed: /dev/vfio/%d did not appear", fn->group);
-				vh_log(b->lg, VH_ERR,
-				       "%s: on vfio-pci, but /dev/vfio/%d did not appear", label,
-				       fn->group);
+				char why[96];
+				vh_vfio_why(why, sizeof(why), r->node_rc, fn->group, r->node_cdev);
+				vh_fmt(fn->note->result, sizeof(fn->note->result), "failed: %s",
+				       why);
+				vh_log(b->lg, VH_ERR, "%s: on vfio-pci, but %s", label, why);
 			}
 		}
 	}

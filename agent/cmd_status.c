@@ -36,6 +36,21 @@ static void driver_now(const struct status *st, const char *bdf, char *buf, size
 	vh_fmt(buf, size, faccessat(st->root.fd, path, F_OK, 0) == 0 ? "none" : "gone");
 }
 
+/* The boot's verification (vfiodev.c), now: on vfio-pci is not enough. */
+static bool usable(struct status *st, const char *bdf, int group)
+{
+	char dev[64], cdev[32], why[128];
+	int rc;
+
+	vh_fmt(dev, sizeof(dev), "sys/bus/pci/devices/%s", bdf);
+	rc = vh_vfio_usable(&st->root, st->root.fd, dev, group, cdev, sizeof(cdev));
+	if (rc == 0)
+		return true;
+	vh_vfio_why(why, sizeof(why), rc, group, cdev);
+	vh_msgs_add(&st->problem, "%s is on vfio-pci, but %s", bdf, why);
+	return false;
+}
+
 static bool took(const char *result)
 {
 	return result && (strcmp(result, "bound") == 0 || strcmp(result, "already") == 0);
@@ -64,7 +79,7 @@ static long check_functions(struct status *st, struct row *rows, int *nrows)
 		(*nrows)++;
 		driver_now(st, r->bdf, r->now, sizeof(r->now));
 		if (took(r->result) && strcmp(r->now, "vfio-pci") == 0)
-			holding++;
+			holding += usable(st, r->bdf, (int)vh_jnum(d, c, "group", -1));
 		else if (took(r->result))
 			vh_msgs_add(&st->problem, "%s was put on vfio-pci at boot, but is now %s%s",
 				    r->bdf, strcmp(r->now, "gone") == 0 ? "" : "on ", r->now);

@@ -372,6 +372,15 @@ int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 			  const struct vh_deadline *dl);
+/* ---- verification (vfiodev.c) ---- */
+/* Does the kernel have VFIO groups (CONFIG_VFIO_GROUP)? */
+bool vh_vfio_has_groups(const struct vh_root *r);
+/* 0 when the device at DEV (a path under DIRFD) is a VFIO device a VMM can open, else why
+ * as -errno for vh_vfio_why; CDEV gets its vfioN where the kernel has no groups, else "". */
+int vh_vfio_usable(const struct vh_root *r, int dirfd, const char *dev, int group, char *cdev,
+		   size_t size);
+void vh_vfio_why(char *buf, size_t size, int rc, int group, const char *cdev);
+
 /* ---- group workers (worker.c) ---- */
 /* At most this many children at once; a host with more groups shares workers. (bench/
  * builds it with 1 too: one worker for all groups, in turn, to compare.) */
@@ -424,9 +433,11 @@ void vh_read_overrides(struct vh_plan *pl);
 /* ---- binding (bind.c) ---- */
 struct vh_grun { /* one IOMMU group to bind: a run of vh_host.bygroup */
 	size_t first, n;
-	int culprit;  /* the function whose failure rolled the group back, or -1 */
-	int hung;     /* the function whose step hung (never touched again), or -1 */
-	int node;     /* /dev/vfio/N: 1 appeared, -1 did not, 0 not waited for */
+	int culprit; /* the function whose failure rolled the group back, or -1 */
+	int hung;    /* the function whose step hung (never touched again), or -1 */
+	int node;    /* usable (vfiodev.c): 1 every function, -1 not, 0 not waited for */
+	int node_rc; /* why not, for vh_vfio_why */
+	char node_cdev[32];
 	bool claimed; /* in the worker child: every claim succeeded */
 };
 
@@ -436,7 +447,8 @@ struct vh_binder { /* from vh_bind_claim to vh_bind_finish */
 	struct vh_log *lg;
 	struct vh_grun *runs; /* owned */
 	size_t nruns;
-	uint8_t *st; /* per function: claimed, verified; owned */
+	uint8_t *st;	  /* per function: claimed, verified; owned */
+	uint64_t wait_us; /* the longest wait for a VFIO device: within a step's share */
 	struct vh_worker w[VH_MAX_WORKERS];
 	size_t nw;
 };

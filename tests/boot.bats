@@ -31,6 +31,19 @@ bound_changes() {
 	done
 }
 
+# vfio_dev_changes BDF=N...: the entries vfio-dev/vfioN of each function, and their class.
+vfio_dev_changes() {
+	local spec dev
+	echo sys/class/vfio-dev
+	for spec in "$@"; do
+		dev=$(dev_rel "${spec%=*}")
+		echo "$dev/vfio-dev"
+		echo "$dev/vfio-dev/vfio${spec#*=}"
+		echo "$dev/vfio-dev/vfio${spec#*=}/dev"
+		echo "sys/class/vfio-dev/vfio${spec#*=}"
+	done
+}
+
 @test "boot binds the selected functions and reports bound and already" {
 	mkhost_act
 	policy_act
@@ -85,6 +98,10 @@ bound_changes() {
 		echo dev/vfio/1
 		echo dev/vfio/2
 		echo dev/vfio/3 # the fake kernel's, at its start: group 3 was on vfio-pci already
+		# what the VFIO core registers: 03:00.0 (on vfio-pci already) at the fake kernel's
+		# start, then each bound function in address order
+		vfio_dev_changes 0000:03:00.0=0 0000:01:00.0=1 0000:01:00.1=2 0000:02:00.0=3
+		echo sys/class/vfio
 		echo dev/kmsg
 		echo $HP1G
 		echo run/vfiohost
@@ -406,4 +423,50 @@ run/vfiohost/report.json"
 		done
 	done
 	grep -q "done in .* 40 bound, 0 kept, 0 skipped, 0 refused, 0 failed" <<<"$log"
+}
+
+# ---------------------------------------------------------------- verification (issue 11)
+
+# jq_result BDF: that function's result in the report.
+jq_result() {
+	jq -r --arg b "$1" '.functions[] | select(.bdf == $b) | .result' "$ROOT/run/vfiohost/report.json"
+}
+
+@test "boot: a function on vfio-pci without a vfio-dev entry is not bound, and says why" {
+	mkhost_act
+	policy_act
+	fk_start --no-vfio-dev 0000:02:00.0
+	vh_run --deadline 5 boot
+	assert_failure 1
+	fk_stop
+	[ "$(driver_of 0000:02:00.0)" = vfio-pci ]
+	[ "$(jq_result 0000:02:00.0)" = "failed: no vfio-dev entry: the VFIO core did not register it" ]
+	[ "$(jq_result 0000:01:00.0)" = bound ]
+	grep -q "0000:02:00.0 .*on vfio-pci, but no vfio-dev entry" "$ROOT/dev/kmsg"
+}
+
+@test "boot on a kernel without VFIO groups verifies /dev/vfio/devices/vfioN, not /dev/vfio/GROUP" {
+	[ "$(id -u)" = 0 ] || skip "the fake kernel makes character devices with mknod: root only"
+	mkhost_act
+	policy_act
+	fk_start --no-vfio-group
+	vh_run --deadline 5 boot
+	assert_success
+	fk_stop
+	[ "$(jq -r '[.functions[].result] | unique | join(",")' "$ROOT/run/vfiohost/report.json")" = "already,bound" ]
+	[ ! -e "$ROOT/sys/class/vfio" ]
+	[ ! -e "$ROOT/dev/vfio/1" ]
+	[ -c "$ROOT/dev/vfio/devices/vfio1" ]
+}
+
+@test "boot without VFIO groups: a /dev/vfio/devices node of another device number fails the bind" {
+	[ "$(id -u)" = 0 ] || skip "the fake kernel makes character devices with mknod: root only"
+	mkhost_act
+	policy_act
+	fk_start --no-vfio-group --bad-cdev 0000:02:00.0
+	vh_run --deadline 5 boot
+	assert_failure 1
+	fk_stop
+	[ "$(jq_result 0000:02:00.0)" = "failed: /dev/vfio/devices/vfio3 is not the device vfio-dev/vfio3/dev names" ]
+	[ "$(jq_result 0000:01:00.0)" = bound ]
 }

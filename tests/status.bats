@@ -165,3 +165,31 @@ booted() {
 	[ "$(jqr '.functions[] | select(.bdf == "0000:01:00.1") | .driver_now')" = snd_hda_intel ]
 	[ "$(jqr '.problems[]' | grep -c '0000:01:00.1')" = 1 ]
 }
+
+# ---------------------------------------------------------------- verification (issue 11)
+
+@test "status: a function on vfio-pci whose group node is gone does not hold, exit 1" {
+	booted
+	rm "$ROOT/dev/vfio/2"
+	vh_run status
+	assert_failure 1
+	assert_line --regexp "^problem: 0000:02:00.0 is on vfio-pci, but /dev/vfio/2 did not appear$"
+	refute_line "all holds"
+}
+
+@test "status on a kernel without VFIO groups: all holds through /dev/vfio/devices/vfioN" {
+	[ "$(id -u)" = 0 ] || skip "the fake kernel makes character devices with mknod: root only"
+	mkhost_act
+	policy_act
+	fk_start --no-vfio-group
+	vh_run --deadline 5 boot
+	assert_success
+	fk_stop
+	vh_run status
+	assert_success
+	assert_line "all holds"
+	rm "$ROOT/dev/vfio/devices/vfio1"
+	vh_run status
+	assert_failure 1
+	assert_line --regexp "^problem: 0000:01:00.0 is on vfio-pci, but /dev/vfio/devices/vfio1 did not appear$"
+}
