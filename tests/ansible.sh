@@ -18,16 +18,9 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LOGS=$REPO/build/ansible
 PLAY=$REPO/docs/ansible/vfiohost.yml
 n=0
+# shellcheck source=tests/debroot.bash
 . "$REPO/tests/debroot.bash"
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
-# check NAME COMMAND...: one test from one command's status.
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else notok "$name"; fi
-}
 # tests/run.sh wants one result line, so a skip is an ok line that says why.
 skip_all() { printf 'ok 1 - the Ansible example # SKIP %s\n1..1\n' "$*"; exit 0; }
 bail() { echo "1..$n"; exit 1; }

@@ -81,3 +81,14 @@ root_kver() {
 	for d in "$root"/lib/modules/*; do kver=${d##*/}; done
 	echo "$kver"
 }
+
+# TAP for the suites that source this file: ok NAME, notok NAME, check NAME COMMAND...
+# (one test from one command's status); the count is the caller's n.
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+# check NAME COMMAND...: one test from one command's status.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else notok "$name"; fi
+}
