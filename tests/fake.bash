@@ -226,3 +226,15 @@ EOF
 policy_act() {
 	printf '[vfio]\nbind = 10de:*\n%s' "${1:-}" | policy
 }
+
+# boot_without_groups: mkhost_act booted with policy_act on a fake kernel without VFIO
+# groups (only /dev/vfio/devices/vfioN); the fake kernel stopped after. Skips unless root.
+boot_without_groups() {
+	[ "$(id -u)" = 0 ] || skip "the fake kernel makes character devices with mknod: root only"
+	mkhost_act
+	policy_act
+	fk_start --no-vfio-group
+	vh_run --deadline 5 boot
+	assert_success
+	fk_stop
+}
