@@ -224,9 +224,9 @@ boot_vm() {
 	shift 3
 	local cmdline="console=ttyS0 intel_iommu=on dyndbg=\"file drivers/base/dd.c +p\""
 	cmdline+=" log_buf_len=4M systemd.log_target=kmsg root=/dev/disk/by-label/vfiohost-e2e-none"
-	# init_on_alloc=0: Debian's kernels zero every page they allocate, and under TCG zeroing
-	# a 1 GiB page holds the only vCPU 5 to 20 s (measured: 1 s a page without it), which
-	# no deadline of the agent's can cut short. A real host zeroes 1 GiB in well under 1 s.
+	# init_on_alloc=0: Debian's kernels zero every page they allocate, and under TCG a 1 GiB
+	# page then took 6 to 27 s with the only vCPU held, as the host's load varied; 1 s a page
+	# without it (measured in a busybox initramfs); no deadline of the agent's can cut it short.
 	# no_timer_check: a loaded TCG host can make the kernel's IO-APIC timer check fail and
 	# panic at 0.07 s ("timer doesn't work"), as KVM guests are told to skip it.
 	cmdline+=" init_on_alloc=0 no_timer_check rd.shell=0 panic=-1 $extra"
