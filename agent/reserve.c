@@ -298,7 +298,6 @@ void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh
 			hp->node[i].why = why;
 			hp->node[i].ms = t[i].ms;
 		} else {
-			hp->tries = t[i].last.tries;
 			hp->why = why;
 		}
 	}

@@ -274,8 +274,7 @@ struct vh_hp_plan {
 	uint64_t requested; /* before capping */
 	uint64_t pages;	    /* total asked of the kernel */
 	uint64_t got;
-	int tries; /* boot, one-node hosts: as in vh_hp_node */
-	enum vh_hp_short why;
+	enum vh_hp_short why; /* boot, one-node hosts: as in vh_hp_node */
 	uint64_t ms;
 	uint64_t time_ms; /* boot: the time the reservation was given (set by the caller) */
 	bool supported;	  /* the kernel offers this page size */
