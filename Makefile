@@ -124,6 +124,8 @@ install: $(BUILD)/vfiohost
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-metrics.service
 	install -m 0644 docs/systemd/vfiohost-metrics.timer docs/systemd/dev-hugepages1G.mount \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/
+	sed 's|@prefix@|$(PREFIX)|g' docs/systemd/vfiohost-topup.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-topup.service
 	install -D -m 0644 docs/completion/vfiohost \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/vfiohost
 	install -d $(DESTDIR)$(EXAMPLEDIR)
@@ -140,6 +142,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/vfiohost.8 $(DESTDIR)$(MANDIR)/man5/vfiohost.conf.5 \
 		$(DESTDIR)$(HOOKDIR)/vfiohost-metrics $(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-metrics.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-metrics.timer \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vfiohost-topup.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/dev-hugepages1G.mount \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/vfiohost \
 		$(addprefix $(DESTDIR)$(EXAMPLEDIR)/,$(notdir $(EXAMPLES)))

@@ -7,11 +7,9 @@
 #include <string.h>
 
 #include "context.h"
-#include "jsonread.h"
+#include "topup.h"
 #include "pages.h"
 #include "prom.h"
-
-#define REPORT VH_RUN_DIR "/report.json"
 
 struct status {
 	struct vh_root root;
@@ -104,6 +102,29 @@ static long long live_pages(const struct status *st, long long size_kib, int nod
 	return vh_read_int_at(st->root.fd, path, &v) == 0 ? v : -1;
 }
 
+/* The top-up's shortfall, if it ran and came up short. */
+static void topup_problem(struct status *st, int hp)
+{
+	const struct vh_jdoc *d = &st->doc;
+	int top = vh_jget(d, 0, "topup");
+	long long pages = vh_jnum(d, hp, "pages", 0), got = vh_topup_obtained(d);
+	const char *why = vh_jstr(d, top, "short");
+
+	if (top >= 0 && got < pages)
+		vh_msgs_add(&st->problem, "hugepages: the top-up got %lld of %lld (%s)", got, pages,
+			    why ? why : "?");
+}
+
+/* Whether the top-up made the boot's own hugepage shortfall good. */
+static bool topup_complete(const struct status *st)
+{
+	const struct vh_jdoc *d = &st->doc;
+	int top = vh_jget(d, 0, "topup");
+
+	return top >= 0 &&
+	       vh_topup_obtained(d) >= vh_jnum(d, vh_jget(d, 0, "hugepages"), "pages", 0);
+}
+
 /* Hugepages now against what boot obtained; returns false without a [hugepages] section. */
 static bool check_hugepages(struct status *st, long long *got, long long *now)
 {
@@ -113,7 +134,7 @@ static bool check_hugepages(struct status *st, long long *got, long long *now)
 
 	if (hp < 0 || d->node[hp].type != VH_J_OBJ)
 		return false;
-	*got = vh_jnum(d, hp, "obtained", 0);
+	*got = vh_topup_obtained(d); /* the last stage's count: the top-up's, if it ran */
 	*now = live_pages(st, size, -1);
 	if (nodes >= 0 && d->node[nodes].first >= 0) {
 		*now = 0;
@@ -124,6 +145,7 @@ static bool check_hugepages(struct status *st, long long *got, long long *now)
 	}
 	if (*now < *got)
 		vh_msgs_add(&st->problem, "hugepages: %lld reserved at boot, %lld now", *got, *now);
+	topup_problem(st, hp);
 	return true;
 }
 
@@ -134,7 +156,8 @@ static void report_warnings(struct status *st)
 	int arr = vh_jget(d, 0, "warnings"), errs = vh_jget(d, 0, "errors");
 
 	for (int c = arr >= 0 ? d->node[arr].first : -1; c >= 0; c = d->node[c].next)
-		if (d->node[c].type == VH_J_STR)
+		if (d->node[c].type == VH_J_STR &&
+		    !(strncmp(d->node[c].str, "hugepages", 9) == 0 && topup_complete(st)))
 			vh_msgs_add(&st->problem, "at boot: %s", d->node[c].str);
 	for (int c = errs >= 0 ? d->node[errs].first : -1; c >= 0; c = d->node[c].next)
 		if (d->node[c].type == VH_J_STR)
@@ -176,7 +199,11 @@ static void status_text(const struct status *st, const struct row *rows, int n, 
 		printf("%-12s  %-6s  %-34s  %s\n", rows[i].bdf,
 		       rows[i].action ? rows[i].action : "-", rows[i].result ? rows[i].result : "-",
 		       rows[i].now);
-	if (hp)
+	if (hp && vh_jget(&st->doc, 0, "topup") >= 0)
+		printf(
+		    "hugepages: %lld reserved in the initramfs, %lld after the top-up, %lld now\n",
+		    vh_jnum(&st->doc, vh_jget(&st->doc, 0, "topup"), "boot_obtained", 0), got, now);
+	else if (hp)
 		printf("hugepages: %lld reserved at boot, %lld now\n", got, now);
 	if (hp && (got > 0 || now > 0))
 		vh_pages_use_text(stdout, pages_size(st), pages_mount(st, where, sizeof(where)));
@@ -184,6 +211,21 @@ static void status_text(const struct status *st, const struct row *rows, int n, 
 		printf("problem: %s\n", st->problem.msg[i]);
 	if (st->problem.n == 0)
 		printf("all holds\n");
+}
+
+/* Both stages: what the initramfs got and, if it ran, what the top-up brought it to. */
+static void topup_json(struct vh_json *j, const struct vh_jdoc *d)
+{
+	int top = vh_jget(d, 0, "topup");
+
+	if (top < 0) {
+		vh_json_num(j, "initramfs_obtained",
+			    vh_jnum(d, vh_jget(d, 0, "hugepages"), "obtained", 0));
+		vh_json_null(j, "topup_obtained");
+		return;
+	}
+	vh_json_num(j, "initramfs_obtained", vh_jnum(d, top, "boot_obtained", 0));
+	vh_json_num(j, "topup_obtained", vh_jnum(d, top, "obtained", 0));
 }
 
 static void status_json(const struct status *st, const struct row *rows, int n, bool hp,
@@ -209,6 +251,7 @@ static void status_json(const struct status *st, const struct row *rows, int n, 
 	if (hp) {
 		vh_json_open(&j, "hugepages", '{');
 		vh_json_num(&j, "obtained", got);
+		topup_json(&j, &st->doc);
 		vh_json_num(&j, "now", now);
 		vh_json_str(&j, "hugetlbfs_mount", pages_mount(st, where, sizeof(where)));
 		vh_json_close(&j, '}');
@@ -241,25 +284,6 @@ static void status_prom(const struct status *st, bool have, long holding, long l
 			strerror(EIO));
 }
 
-static int load_report(struct status *st)
-{
-	size_t len;
-	int rc = vh_read_whole_at(st->root.fd, REPORT, &st->text, &len, 256u << 20);
-
-	if (rc < 0) {
-		fprintf(stderr,
-			"vfiohost: no report at /%s (%s): vfiohost did not run at this boot\n",
-			REPORT, strerror(-rc));
-		return rc;
-	}
-	rc = vh_json_parse(&st->doc, st->text);
-	if (rc < 0 || st->doc.node[0].type != VH_J_OBJ) {
-		fprintf(stderr, "vfiohost: /%s is not a report vfiohost wrote\n", REPORT);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int vh_cmd_status(const struct vh_opts *o)
 {
 	struct status *st = calloc(1, sizeof(*st));
@@ -276,7 +300,8 @@ int vh_cmd_status(const struct vh_opts *o)
 		free(st);
 		return 2;
 	}
-	if (load_report(st) == 0 && (rows = calloc((size_t)st->doc.n, sizeof(*rows)))) {
+	if (vh_report_load(&st->root, &st->text, &st->doc, stderr) == 0 &&
+	    (rows = calloc((size_t)st->doc.n, sizeof(*rows)))) {
 		long holding = check_functions(st, rows, &n);
 		hp = check_hugepages(st, &got, &now);
 		report_warnings(st);

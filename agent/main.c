@@ -16,13 +16,15 @@ static const char usage[] =
     "  status     what the last boot did, and whether it still holds\n"
     "  validate   check the policy's syntax, owner and mode (the image build hooks use it)\n"
     "  import     print the policy equivalent to this host's hand-made vfio settings\n"
+    "  topup      reserve the hugepages the initramfs could not (after the switch root)\n"
     "\n"
     "options:\n"
     "  --root DIR       take every absolute path under DIR (fake trees for tests)\n"
     "  --config FILE    the policy (default /etc/vfiohost.conf, under --root)\n"
     "  --json           machine-readable output (check, plan, status)\n"
     "  --prometheus     status: node_exporter textfile metrics\n"
-    "  --deadline SECS  boot: give up on hung writes after SECS seconds (default 20)\n"
+    "  --deadline SECS  boot: give up on hung writes after SECS seconds (default 20);\n"
+    "                   topup: the time it may take (default 120)\n"
     "  -v, --verbose    boot: also print the log on stderr\n"
     "  -h, --help       this text\n"
     "  -V, --version    the version\n"
@@ -47,6 +49,7 @@ static const struct {
 } commands[] = {
     {"check", vh_cmd_check},   {"plan", vh_cmd_plan},	      {"boot", vh_cmd_boot},
     {"status", vh_cmd_status}, {"validate", vh_cmd_validate}, {"import", vh_cmd_import},
+    {"topup", vh_cmd_topup},
 };
 
 /* Seconds as "N" or "N.D" (to the millisecond), 0 < SECS <= 3600. */
@@ -96,6 +99,7 @@ static int parse_args(int argc, char **argv, struct vh_opts *o, const char **cmd
 				    optarg);
 				return -EINVAL;
 			}
+			o->deadline_set = true;
 			break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("vfiohost %s\n", VH_VERSION); exit(0);

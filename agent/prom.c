@@ -76,7 +76,7 @@ static void hugepage_nodes(FILE *f, const struct vh_jdoc *d, int hp, const char 
 static void hugepages(FILE *f, const struct vh_prom_facts *p)
 {
 	const struct vh_jdoc *d = p->doc;
-	int hp = d ? vh_jget(d, 0, "hugepages") : -1;
+	int hp = d ? vh_jget(d, 0, "hugepages") : -1, top = d ? vh_jget(d, 0, "topup") : -1;
 
 	if (hp < 0 || d->node[hp].type != VH_J_OBJ)
 		return;
@@ -89,9 +89,10 @@ static void hugepages(FILE *f, const struct vh_prom_facts *p)
 	    f, "vfiohost_hugepages_asked",
 	    "Hugepages the last boot asked the kernel for, per NUMA node (all: a one-node host).");
 	hugepage_nodes(f, d, hp, "asked");
-	family(f, "vfiohost_hugepages_obtained",
-	       "Hugepages the kernel gave at the last boot, per NUMA node (all: a one-node host).");
-	hugepage_nodes(f, d, hp, "obtained");
+	family(
+	    f, "vfiohost_hugepages_obtained",
+	    "Hugepages the kernel gave at the last boot, the top-up after the switch root included, per NUMA node (all: a one-node host).");
+	hugepage_nodes(f, d, top >= 0 && d->node[top].type == VH_J_OBJ ? top : hp, "obtained");
 	family(f, "vfiohost_hugepages_reserved",
 	       "Hugepages of that size reserved now, over all nodes (-1: unreadable).");
 	fprintf(f, "vfiohost_hugepages_reserved %lld\n", p->hp_now);

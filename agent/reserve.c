@@ -285,15 +285,17 @@ void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh
 		}
 	}
 	wait_all(t, n, dl, t0);
-	hp->got = 0;
+	hp->got = hp->before = 0;
 	for (int i = 0; i < n; i++) {
 		enum vh_hp_short why = go[i] ? settle(pl, r, lg, &t[i]) : VH_HP_FULL;
 		if (!go[i] && t[i].got < t[i].want)
 			why = VH_HP_ERROR;
 		hp->got += t[i].got;
+		hp->before += t[i].start;
 		hp->ms = t[i].ms > hp->ms ? t[i].ms : hp->ms; /* the nodes go side by side */
 		if (hp->nnodes) {
 			hp->node[i].got = t[i].got;
+			hp->node[i].before = t[i].start;
 			hp->node[i].tries = t[i].last.tries;
 			hp->node[i].why = why;
 			hp->node[i].ms = t[i].ms;

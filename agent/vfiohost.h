@@ -258,9 +258,10 @@ enum vh_hp_short { VH_HP_FULL, VH_HP_TIME, VH_HP_FRAGMENTED, VH_HP_MEMORY, VH_HP
 struct vh_hp_node {
 	int node;
 	uint64_t cap;
-	uint64_t pages; /* asked */
-	uint64_t got;	/* read back (boot) */
-	int tries;	/* boot: attempts made */
+	uint64_t pages;	 /* asked */
+	uint64_t got;	 /* read back (boot) */
+	uint64_t before; /* held before the reservation began */
+	int tries;	 /* boot: attempts made */
 	enum vh_hp_short why;
 	uint64_t ms; /* boot: time spent */
 };
@@ -274,6 +275,7 @@ struct vh_hp_plan {
 	uint64_t requested; /* before capping */
 	uint64_t pages;	    /* total asked of the kernel */
 	uint64_t got;
+	uint64_t before;      /* held before the reservation began */
 	enum vh_hp_short why; /* boot, one-node hosts: as in vh_hp_node */
 	uint64_t ms;
 	uint64_t time_ms; /* boot: the time the reservation was given (set by the caller) */
@@ -470,6 +472,7 @@ struct vh_opts {
 	bool prometheus; /* status: node_exporter textfile metrics */
 	bool verbose;
 	unsigned deadline_ms;
+	bool deadline_set; /* --deadline was given */
 };
 
 int vh_cmd_plan(const struct vh_opts *o);
@@ -478,5 +481,6 @@ int vh_cmd_boot(const struct vh_opts *o);
 int vh_cmd_status(const struct vh_opts *o);
 int vh_cmd_validate(const struct vh_opts *o);
 int vh_cmd_import(const struct vh_opts *o);
+int vh_cmd_topup(const struct vh_opts *o);
 
 #endif

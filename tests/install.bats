@@ -46,6 +46,32 @@ inst() {
 	[ "$(find "$D/usr/share/doc/vfiohost/examples" -name '*.conf' | wc -l)" -eq 2 ]
 }
 
+@test "install puts the hugepage top-up unit where systemd looks, running the installed agent" {
+	inst install PREFIX=/usr/local SYSTEMDUNITDIR=/usr/lib/systemd/system
+	local unit="$D/usr/lib/systemd/system/vfiohost-topup.service"
+	[ -f "$unit" ]
+	run grep -x 'ExecStart=/usr/local/sbin/vfiohost topup' "$unit"
+	assert_success
+	run grep -x 'Before=libvirtd.service virtqemud.service pve-guests.service kubelet.service' "$unit"
+	assert_success
+	run grep -x 'WantedBy=multi-user.target' "$unit"
+	assert_success
+}
+
+@test "systemd-analyze verify finds nothing wrong with the top-up unit" {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze (systemd) on this machine"
+	inst install PREFIX=/usr
+	# A copy whose ExecStart names this checkout's agent: verify checks that it exists.
+	local dir="$BATS_TEST_TMPDIR/units"
+	mkdir -p "$dir"
+	sed "s|^ExecStart=/usr/sbin/vfiohost|ExecStart=$VFIOHOST|" \
+		"$(find "$D" -name vfiohost-topup.service)" >"$dir/vfiohost-topup.service"
+	grep -q "^ExecStart=$VFIOHOST topup\$" "$dir/vfiohost-topup.service"
+	run systemd-analyze verify --man=no "$dir/vfiohost-topup.service"
+	assert_success
+	assert_output ""
+}
+
 @test "install never overwrites an existing policy" {
 	mkdir -p "$D/etc"
 	echo "# the admin's" >"$D/etc/vfiohost.conf"

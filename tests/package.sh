@@ -44,8 +44,9 @@ ships() {
 	list=$(dpkg-deb -c "$deb" | awk '{ print $NF }')
 	for f in "$@"; do grep -q -- "$f\$" <<<"$list" || return 1; done
 }
-check "the package ships the metrics service and timer, the 1 GiB hugetlbfs mount, the completion" \
-	ships systemd/system/vfiohost-metrics.service systemd/system/vfiohost-metrics.timer \
+check "the package ships the hugepage top-up, the metrics service and timer, the 1 GiB hugetlbfs mount, the completion" \
+	ships systemd/system/vfiohost-topup.service \
+	systemd/system/vfiohost-metrics.service systemd/system/vfiohost-metrics.timer \
 	systemd/system/dev-hugepages1G.mount /usr/lib/vfiohost/vfiohost-metrics \
 	/usr/share/bash-completion/completions/vfiohost
 check "/etc/vfiohost.conf is a conffile" \
@@ -84,6 +85,9 @@ check "the installed agent runs and validates the shipped policy" validates
 # Installed disabled: no unit of the package is linked into a target.
 enabled_none() { [ -z "$(find "$root/etc/systemd" -name 'vfiohost-metrics.*' -o -name 'dev-hugepages1G.mount' 2>/dev/null)" ]; }
 check "the install enables neither the metrics timer nor the hugetlbfs mount" enabled_none
+# The top-up is the one unit that runs at every boot: enabled by the install.
+topup_enabled() { [ -L "$root/etc/systemd/system/multi-user.target.wants/vfiohost-topup.service" ]; }
+check "the install enables the hugepage top-up (multi-user.target.wants)" topup_enabled
 
 before=$(sum)
 s=$SECONDS
