@@ -25,7 +25,7 @@ n=0
 skip_all() { printf 'ok 1 - the Ansible example # SKIP %s\n1..1\n' "$*"; exit 0; }
 bail() { echo "1..$n"; exit 1; }
 
-[ "${ANSIBLE:-1}" != 0 ] || skip_all "ANSIBLE=0 was given"
+[ "${ANSIBLE:-1}" != 0 ] || skip_all "ANSIBLE=0 was given${SKIP_WHY:+ ($SKIP_WHY)}"
 [ "$(id -u)" = 0 ] || skip_all "needs root (mmdebstrap and Ansible's chroot connection)"
 for t in mmdebstrap dpkg-buildpackage dh ansible-playbook python3; do
 	command -v "$t" >/dev/null || skip_all "$t missing: sh tests/deps.sh test"

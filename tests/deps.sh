@@ -11,9 +11,10 @@ pkgs_test="bats bats-support bats-assert pciutils busybox jq python3 shellcheck 
 	build-essential debhelper lintian devscripts equivs mmdebstrap fakeroot prometheus bash-completion
 	ansible"
 # systemd: dracut puts systemd in the image where the host has it (its default mode).
+# e2fsprogs, mmdebstrap: the boot on to a real root (an ext4 image of a fresh Debian root).
 # linux-headers-amd64: the test kernel modules (tests/e2e/kmod) build against them.
 pkgs_e2e="linux-image-amd64 linux-headers-amd64 qemu-system-x86 dracut-core initramfs-tools
-	busybox zstd xz-utils cpio kmod jq systemd"
+	busybox zstd xz-utils cpio kmod jq systemd e2fsprogs mmdebstrap"
 pkgs_bench="hyperfine strace gnuplot-nox busybox pciutils"
 
 want=""

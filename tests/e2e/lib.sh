@@ -315,3 +315,41 @@ first_probe() { probes "$1" "$2" | head -n 1; }
 
 # ts LINE...: the timestamp of a kernel log line, in seconds.
 ts() { sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' | head -n 1; }
+
+# --- the real root (the hugepage top-up after the switch root) ----------------------
+
+# make_root_disk DISK: an ext4 image DISK of a fresh Debian root of the host's release
+# (mmdebstrap, as tests/debroot.bash makes them) with systemd, vfiohost installed by
+# `make install` with its top-up unit enabled as the package enables it, a libvirtd
+# stand-in, and the report step of the real root. Log: log/root-disk.log.
+make_root_disk() {
+	local disk=$1 dir rc=0 wants
+	LOGS=$OUT/log
+	# shellcheck source=tests/debroot.bash
+	. "$REPO/tests/debroot.bash"
+	make_root e2e systemd-sysv,udev,kmod >>"$OUT/log/root-disk.log" 2>&1 || return 1
+	dir=$root
+	rm -f "$dir/usr/sbin/policy-rc.d"
+	{
+		make -s -C "$REPO" install DESTDIR="$dir" PREFIX=/usr \
+			SYSTEMDUNITDIR=/usr/lib/systemd/system &&
+			install -m 0755 "$AGENT" "$dir/usr/sbin/vfiohost" &&
+			install -m 0644 "$GUEST/vfiohost.conf" "$dir/etc/vfiohost.conf" &&
+			install -D -m 0755 "$GUEST/root/e2e-root-report" \
+				"$dir/usr/lib/vfiohost-e2e/e2e-root-report" &&
+			install -m 0644 "$GUEST/root/libvirtd.service" \
+				"$GUEST/root/e2e-root-report.service" "$dir/etc/systemd/system/"
+	} >>"$OUT/log/root-disk.log" 2>&1 || rc=1
+	wants=$dir/etc/systemd/system/multi-user.target.wants
+	mkdir -p "$wants"
+	ln -sf /usr/lib/systemd/system/vfiohost-topup.service "$wants/"
+	ln -sf /etc/systemd/system/libvirtd.service /etc/systemd/system/e2e-root-report.service \
+		"$wants/"
+	echo vfiohost-e2e >"$dir/etc/hostname"
+	rm -f "$disk"
+	((rc == 0)) && mke2fs -q -t ext4 -L vfiohost-e2e-root -d "$dir" "$disk" 2G \
+		>>"$OUT/log/root-disk.log" 2>&1 || rc=1
+	debroot_cleanup
+	root=""
+	return "$rc"
+}
