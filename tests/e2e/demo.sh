@@ -18,6 +18,7 @@ describe() { # describe BDF CLASS: what the function stands for in the demo VM
 	"$NIC_NIC") echo "NIC in GPU 3's group" ;;
 	"$SLOTNIC_VGA") echo "GPU 4 (VGA), slot with NIC" ;;
 	"$SLOTNIC_NIC") echo "NIC in GPU 4's slot" ;;
+	"$VARIANT_FN") echo "GPU 5, a VFIO variant's" ;;
 	*)
 		case $2 in
 		0600*) echo "host bridge" ;;

@@ -31,7 +31,11 @@ QEMU_LOCK=${E2E_QEMU_LOCK:-/tmp/vfiohost-e2e-qemu.lock}
 # - a VGA with an e1000e NIC as function 1 of its own multifunction slot, behind its own
 #   root port (one IOMMU group). vfiohost takes only display, audio, USB and serial-bus
 #   functions as companions (README, "One deliberate narrowing of the contract"), so the
-#   NIC stays unselected and the isolation rule refuses the group here too.
+#   NIC stays unselected and the isolation rule refuses the group here too;
+# - the stand-in for a GPU with a VFIO variant driver: a pci-testdev (1b36:0005, which no
+#   kernel driver claims) behind its own root port (one IOMMU group). The test variant
+#   driver tests/e2e/kmod/vfiohost_e2e_vfio_pci.c (driver e2e-vfio-pci) is for it alone;
+#   the other bound functions stay on vfio-pci.
 # shellcheck disable=SC2034 # used by run.sh and demo.sh
 BOOT_VGA=0000:00:01.0
 # shellcheck disable=SC2034
@@ -42,12 +46,14 @@ PAIR2_VGA=0000:02:00.0 PAIR2_HDA=0000:02:00.1
 NIC_VGA=0000:03:00.0 NIC_NIC=0000:04:00.0
 # shellcheck disable=SC2034
 SLOTNIC_VGA=0000:05:00.0 SLOTNIC_NIC=0000:05:00.1
+# shellcheck disable=SC2034
+VARIANT_FN=0000:06:00.0
 
 # MANY_DEVICES: the extra QEMU arguments of the many-functions boot (the rate limit of
 # /dev/kmsg, issue 3): eight pci-testdev functions (1b36:0005, class 00ff) in each of the
 # root-bus slots MANY_SLOTS. No kernel driver claims a pci-testdev and it is no bridge (no
-# bus number, no I/O window), so they cost the TCG boot next to nothing; with the 18
-# functions of the main VM that makes 50.
+# bus number, no I/O window), so they cost the TCG boot next to nothing; with the 20
+# functions of the main VM that makes 52.
 MANY_SLOTS=(2 3 4 5)
 MANY_DEVICES=()
 for _s in "${MANY_SLOTS[@]}"; do
@@ -254,6 +260,8 @@ boot_vm() {
 			-device VGA,id=gpu5,bus=rp5,addr=0x0.0x0,multifunction=on \
 			-device e1000e,id=nic5,bus=rp5,addr=0x0.0x1,netdev=nonet5 \
 			-netdev user,id=nonet5,restrict=on \
+			-device pcie-root-port,id=rp6,bus=pcie.0,chassis=6,addr=0x14 \
+			-device pci-testdev,id=var6,bus=rp6,addr=0x0 \
 			"$@" \
 			-kernel "$KERNEL" -initrd "$img" -append "$cmdline"
 	) 9>"$QEMU_LOCK" 2>"$OUT/log/$name.qemu"
