@@ -176,6 +176,46 @@ t_no_native_first() {
 	return "$rc"
 }
 
+# The test variant driver (tests/e2e/kmod/vfiohost_e2e_vfio_pci.c): module and driver name.
+VARIANT_MOD=vfiohost_e2e_vfio_pci VARIANT_DRV=e2e-vfio-pci
+
+# t_variant NAME: the pci-testdev with a VFIO variant driver in the image is on that
+# variant, named by its driver (not its module) name, and the report gives the module;
+# the pairs are on the generic vfio_pci.
+t_variant() {
+	local e rc=0 b
+	is_driver "$1" "$VARIANT_FN" "$VARIANT_DRV" || rc=1
+	e=$(fn_json "$1" "$VARIANT_FN")
+	[ "$(jq -r '[.action, .result, .vfio_module, .vfio_driver] | join(" ")' <<<"${e:-null}")" = \
+		"bind bound $VARIANT_MOD $VARIANT_DRV" ] ||
+		{ fail "the report's entry for $VARIANT_FN: ${e:-missing}"; rc=1; }
+	for b in "$PAIR1_VGA" "$PAIR1_HDA" "$PAIR2_VGA" "$PAIR2_HDA"; do
+		[ "$(jq -r '.vfio_module' <<<"$(fn_json "$1" "$b")")" = vfio_pci ] ||
+			{ fail "the report does not give $b the module vfio_pci"; rc=1; }
+	done
+	return "$rc"
+}
+
+# t_variant_first NAME: the variant was the only driver to probe its function, and its
+# probe ran (the module's own log line).
+t_variant_first() {
+	local p
+	p=$(probes "$1" "$VARIANT_FN" | tr '\n' ' ')
+	[ "$p" = "$VARIANT_DRV " ] || fail "$VARIANT_FN was probed by: ${p:-nothing}" || return 1
+	kmsg "$1" | grep -q "$VARIANT_FN: $VARIANT_DRV bound (test variant)" ||
+		fail "no 'bound (test variant)' line from $VARIANT_MOD"
+}
+
+# t_vfio_dev NAME: every function put on a VFIO driver has its vfio-dev/vfioN entry.
+t_vfio_dev() {
+	local b v rc=0
+	for b in "$PAIR1_VGA" "$PAIR1_HDA" "$PAIR2_VGA" "$PAIR2_HDA" "$VARIANT_FN"; do
+		v=$(pci "$1" "$b" vfio_dev)
+		[[ $v == vfio[0-9]* ]] || { fail "$b has no vfio-dev entry (${v:-not listed})"; rc=1; }
+	done
+	return "$rc"
+}
+
 t_nic_refused() {
 	local rc=0 e a r
 	is_driver "$1" "$NIC_VGA" bochs-drm || rc=1
@@ -300,14 +340,14 @@ t_native() {
 	local rc=0 b d
 	for b in "$BOOT_VGA:bochs-drm" "$PAIR1_VGA:bochs-drm" "$PAIR1_HDA:snd_hda_intel" \
 		"$PAIR2_VGA:bochs-drm" "$PAIR2_HDA:snd_hda_intel" "$NIC_VGA:bochs-drm" "$NIC_NIC:e1000e" \
-		"$SLOTNIC_VGA:bochs-drm" "$SLOTNIC_NIC:e1000e"; do
+		"$SLOTNIC_VGA:bochs-drm" "$SLOTNIC_NIC:e1000e" "$VARIANT_FN:-"; do
 		d=${b##*:}
 		b=${b%:*}
 		is_driver "$1" "$b" "$d" || rc=1
 		no_override "$1" "$b" || rc=1
 	done
-	if kmsg "$1" | grep -q 'probing driver vfio-pci'; then
-		fail "vfio-pci probed a device"
+	if kmsg "$1" | grep -qE "probing driver (vfio-pci|$VARIANT_DRV)"; then
+		fail "vfio-pci or the variant probed a device"
 		rc=1
 	fi
 	d=$(hugepages "$1" 1048576)
@@ -697,6 +737,10 @@ boot_checks() {
 	t "$name: every function of the report is named in the vfiohost log" t_log_complete "$g"
 	t "$name: vfiohost's log lines all come before udev's first line" t_before_udev "$g"
 	t "$name: the agent inserted this kernel's vfio-pci module file itself" t_modfile "$g"
+	t "$name: the function with a VFIO variant driver is on it ($VARIANT_DRV), the pairs on vfio_pci" \
+		t_variant "$g"
+	t "$name: only the variant probed its function" t_variant_first "$g"
+	t "$name: every function on a VFIO driver has vfio-dev/vfioN" t_vfio_dev "$g"
 }
 
 off_checks() { # off_checks IMAGE_NAME: the same image with vfiohost=off changes nothing
