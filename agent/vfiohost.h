@@ -115,6 +115,7 @@ struct vh_policy {
 	bool companions;
 	bool isolation_strict;
 	bool bootvga_skip;
+	bool driver_auto; /* driver = auto: a VFIO variant driver where the kernel has one */
 	char options[256];
 	long expect; /* -1: not set */
 	struct vh_hp_policy hp;
