@@ -514,6 +514,7 @@ struct vh_opts {
 	const char *config;
 	bool json;
 	bool prometheus; /* status: node_exporter textfile metrics */
+	bool modules;	 /* plan: only the VFIO modules boot would load */
 	bool verbose;
 	unsigned deadline_ms;
 };
