@@ -414,6 +414,9 @@ void vh_child_reap(pid_t pid);
 int vh_child_write(int dirfd, const char *path, const char *value, const struct vh_deadline *dl);
 int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log *lg,
 		     const struct vh_deadline *dl);
+/* Loads a VFIO variant module (no options); 0 once sys/module names its pci driver. */
+int vh_load_variant(const struct vh_root *r, const char *module, struct vh_log *lg,
+		    const struct vh_deadline *dl);
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 			  const struct vh_deadline *dl);
