@@ -1,9 +1,14 @@
-/* bind: put the functions whose action is bind on vfio-pci. Each IOMMU group's chain runs
- * in a worker child (worker.c), all groups at once: claim (driver_override, and an unbind
- * where a native driver got there first), then, once the parent has loaded vfio-pci,
- * probe, verify, and wait until each function is a VFIO device a VMM can open (vfiodev.c). The parent keeps every deadline,
- * says what happened, and rolls back a group that cannot be bound whole, never touching
- * again a device whose step hung (its lock may be held for good). */
+/* bind: put the functions whose action is bind on the VFIO driver chosen for each (vfio-pci,
+ * or a variant: variant.c). Each IOMMU group's chain runs in a worker child (worker.c), all
+ * groups at once: claim (driver_override, and an unbind where another driver holds it),
+ * then, once the parent has loaded the modules, name the variant's driver, probe, verify,
+ * and wait until each function is a VFIO device a VMM can open (vfiodev.c). The parent
+ * keeps every deadline, says what happened, and rolls back a group that cannot be claimed
+ * whole, never touching again a device whose step hung (its lock may be held for good).
+ *
+ * The claim of a function meant for a variant writes the variant's module name, which no
+ * driver registers but, at most, the variant itself: vfio-pci, loaded for the other
+ * functions, can never take it before driver_override names the variant's driver. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +19,7 @@
 
 #define VFIO_DEV_WAIT_US 2000000
 
-enum { S_OVERRIDE = 1, S_UNBIND, S_PROBE, S_VERIFY, S_NODE, S_ROLLBACK };
+enum { S_OVERRIDE = 1, S_UNBIND, S_PROBE, S_VERIFY, S_NODE, S_ROLLBACK, S_RESOLVE, S_NAME };
 enum { F_CLAIMED = 1, F_VERIFIED = 2 }; /* vh_binder.st, per function */
 
 static const char *step_name(int step)
@@ -25,9 +30,11 @@ static const char *step_name(int step)
 					    "writing drivers_probe",
 					    "checking its driver",
 					    "waiting for its VFIO device",
-					    "rolling back"};
+					    "rolling back",
+					    "naming its VFIO driver",
+					    "writing its driver to driver_override"};
 
-	return step > 0 && step <= S_ROLLBACK ? names[step] : names[0];
+	return step > 0 && step <= S_NAME ? names[step] : names[0];
 }
 
 static const char *why(int rc)
@@ -58,6 +65,17 @@ static int fn_index(const struct vh_binder *b, const struct vh_fn *fn)
 	return (int)(fn - b->pl->host->fn);
 }
 
+static bool is_variant(const struct vh_fn *fn)
+{
+	return fn->note->vmod >= 0;
+}
+
+/* What the claim writes: "vfio-pci", or the variant's module name (see the top). */
+static const char *claim_name(const struct vh_binder *b, const struct vh_fn *fn)
+{
+	return is_variant(fn) ? vh_fn_module(b->pl->host, fn) : VH_GENERIC_DRIVER;
+}
+
 /* ---- in the worker child: system calls only, reported through c ---- */
 
 /* Reads driver_override first: where a hung probe holds the device lock the read waits,
@@ -71,12 +89,12 @@ static int claim_fn(struct vh_wctx *c, struct vh_binder *b, struct vh_fn *fn)
 	vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
 	rc = vh_read_str_wait_at(devfd, path, old, sizeof(old));
 	if (rc >= 0)
-		rc = vh_write_at(devfd, path, "vfio-pci");
+		rc = vh_write_at(devfd, path, claim_name(b, fn));
 	vh_wend(c, idx, S_OVERRIDE, rc, old);
 	if (rc < 0)
 		return rc;
 	b->st[idx] |= F_CLAIMED;
-	if (!fn->driver[0] || strcmp(fn->driver, "vfio-pci") == 0)
+	if (!fn->driver[0]) /* to bind, so not on the driver chosen for it */
 		return 0;
 	vh_wbegin(c, idx, S_UNBIND);
 	vh_fmt(path, sizeof(path), "%s/driver/unbind", fn->bdf);
@@ -138,15 +156,37 @@ static int wait_usable(const struct vh_binder *b, const struct vh_grun *g, char 
 	}
 }
 
+/* The driver a variant's module registered (its module is loaded now), written to
+ * driver_override in place of the claim's module name; WANT gets it. */
+static bool name_variant(struct vh_wctx *c, struct vh_binder *b, struct vh_fn *fn, char *want,
+			 size_t size)
+{
+	int idx = fn_index(b, fn), rc;
+	char path[64];
+
+	vh_wbegin(c, idx, S_RESOLVE);
+	rc = vh_module_driver(b->r->fd, vh_fn_module(b->pl->host, fn), want, size);
+	vh_wend(c, idx, S_RESOLVE, rc, want);
+	if (rc < 0 || strcmp(want, claim_name(b, fn)) == 0)
+		return rc == 0;
+	vh_wbegin(c, idx, S_NAME);
+	vh_fmt(path, sizeof(path), "%s/driver_override", fn->bdf);
+	rc = vh_write_at(b->pl->host->devfd, path, want);
+	vh_wend(c, idx, S_NAME, rc, want);
+	return rc == 0;
+}
+
 /* Asks the kernel to probe, then trusts only the driver link: a write to drivers_probe
  * succeeds even when no driver takes the device. */
 static bool probe_fn(struct vh_wctx *c, struct vh_binder *b, struct vh_fn *fn)
 {
 	int devfd = b->pl->host->devfd, idx = fn_index(b, fn), rc;
-	char path[64], drv[32] = "";
+	char path[64], drv[32] = "", want[32] = VH_GENERIC_DRIVER;
 
+	if (is_variant(fn) && !name_variant(c, b, fn, want, sizeof(want)))
+		return false;
 	vh_fmt(path, sizeof(path), "%s/driver", fn->bdf);
-	if (vh_link_base_at(devfd, path, drv, sizeof(drv)) < 0 || strcmp(drv, "vfio-pci") != 0) {
+	if (vh_link_base_at(devfd, path, drv, sizeof(drv)) < 0 || strcmp(drv, want) != 0) {
 		vh_wbegin(c, idx, S_PROBE);
 		rc = vh_write_at(devfd, "../drivers_probe", fn->bdf);
 		vh_wend(c, idx, S_PROBE, rc, NULL);
@@ -155,7 +195,7 @@ static bool probe_fn(struct vh_wctx *c, struct vh_binder *b, struct vh_fn *fn)
 	}
 	if (vh_link_base_at(devfd, path, drv, sizeof(drv)) < 0)
 		vh_fmt(drv, sizeof(drv), "no driver");
-	rc = strcmp(drv, "vfio-pci") == 0 ? 0 : -ENODEV;
+	rc = strcmp(drv, want) == 0 ? 0 : -ENODEV;
 	vh_wend(c, idx, S_VERIFY, rc, drv);
 	return rc == 0;
 }
@@ -233,6 +273,28 @@ static void worker_lost(struct vh_binder *b, const struct vh_worker *w, int rc)
 		}
 }
 
+/* A variant's driver named, or not: the module, and the file that should have named it. */
+static void on_resolved(struct vh_binder *b, struct vh_fn *fn, const struct vh_wmsg *m)
+{
+	const char *mod = vh_fn_module(b->pl->host, fn);
+	char label[64];
+
+	vh_fn_label(fn, label, sizeof(label));
+	if (m->rc == 0) {
+		vh_fmt(fn->note->used, sizeof(fn->note->used), "%s", m->text);
+		vh_log(b->lg, VH_INFO,
+		       "%s: %s registered the driver %s (/sys/module/%s/drivers/pci:%s)", label,
+		       mod, m->text, mod, m->text);
+		return;
+	}
+	vh_fmt(fn->note->result, sizeof(fn->note->result),
+	       "failed: %s names no pci driver in /sys/module/%s/drivers", mod, mod);
+	vh_log(
+	    b->lg, VH_ERR,
+	    "%s: %s names no pci driver in /sys/module/%s/drivers (%s): not bound, left claimed (driver = vfio-pci would take the generic vfio-pci)",
+	    label, mod, mod, m->rc == -ENOENT ? "the module is not loaded" : strerror(-m->rc));
+}
+
 static void on_end(struct vh_binder *b, struct vh_fn *fn, const struct vh_wmsg *m)
 {
 	struct vh_grun *g = run_of(b, fn);
@@ -244,13 +306,20 @@ static void on_end(struct vh_binder *b, struct vh_fn *fn, const struct vh_wmsg *
 		b->st[idx] |= F_CLAIMED;
 		vh_fmt(fn->override, sizeof(fn->override), "%s",
 		       strcmp(m->text, "(null)") == 0 ? "" : m->text);
-		vh_log(b->lg, VH_INFO, "%s: driver_override set to vfio-pci", label);
+		if (!is_variant(fn))
+			vh_fmt(fn->note->used, sizeof(fn->note->used), VH_GENERIC_DRIVER);
+		vh_log(b->lg, VH_INFO, "%s: driver_override set to %s", label, claim_name(b, fn));
+	} else if (m->step == S_RESOLVE) {
+		on_resolved(b, fn, m);
+	} else if (m->step == S_NAME && m->rc == 0) {
+		vh_log(b->lg, VH_INFO, "%s: driver_override set to %s", label, m->text);
 	} else if (m->step == S_VERIFY && m->rc == 0) {
 		b->st[idx] |= F_VERIFIED;
 	} else if (m->step == S_VERIFY) {
 		vh_fmt(fn->note->result, sizeof(fn->note->result),
-		       "failed: not on vfio-pci after probing (%s)", m->text);
-		vh_log(b->lg, VH_ERR, "%s: not on vfio-pci after probing (%s)", label, m->text);
+		       "failed: not on %s after probing (%s)", fn->note->used, m->text);
+		vh_log(b->lg, VH_ERR, "%s: not on %s after probing (%s)", label, fn->note->used,
+		       m->text);
 	} else if (m->step == S_NODE) {
 		g->node = m->rc == 0 ? 1 : -1;
 		g->node_rc = m->rc;
@@ -276,7 +345,11 @@ static void on_msg(void *ctx, struct vh_worker *w, const struct vh_wmsg *m)
 		return;
 	}
 	fn = &b->pl->host->fn[m->fn];
-	if (m->kind == VH_W_BEGIN && m->step == S_UNBIND) {
+	if (m->kind == VH_W_BEGIN && m->step == S_UNBIND && strcmp(fn->driver, "vfio-pci") == 0) {
+		vh_fn_label(fn, label, sizeof(label));
+		vh_log(b->lg, VH_INFO, "%s: on vfio-pci, but %s is chosen for it: unbinding it",
+		       label, vh_fn_module(b->pl->host, fn));
+	} else if (m->kind == VH_W_BEGIN && m->step == S_UNBIND) {
 		vh_fn_label(fn, label, sizeof(label));
 		vh_log(b->lg, VH_WARNING, "%s: %s got there first: unbinding it (fallback path)",
 		       label, fn->driver);
@@ -443,25 +516,48 @@ static void settle(struct vh_binder *b)
 				fail(fn, b->lg, "probing", -ECHILD);
 			} else if (r->node == 1) {
 				vh_fmt(fn->note->result, sizeof(fn->note->result), "bound");
-				vh_log(b->lg, VH_INFO, "%s: bound to vfio-pci (group %d)", label,
-				       fn->group);
+				vh_log(b->lg, VH_INFO, "%s: bound to %s (group %d)", label,
+				       fn->note->used, fn->group);
 			} else {
 				char why[96];
 				vh_vfio_why(why, sizeof(why), r->node_rc, fn->group, r->node_cdev);
 				vh_fmt(fn->note->result, sizeof(fn->note->result), "failed: %s",
 				       why);
-				vh_log(b->lg, VH_ERR, "%s: on vfio-pci, but %s", label, why);
+				vh_log(b->lg, VH_ERR, "%s: on %s, but %s", label, fn->note->used,
+				       why);
 			}
 		}
 	}
 }
 
-/* Loads vfio-pci: the kernel then binds at once every claimed function that no driver holds. */
+/* Does a function to bind use module M (index into var.mod, -1: the generic), before I? */
+static bool module_needed(const struct vh_host *h, int m, size_t before)
+{
+	for (size_t i = 0; i < before; i++)
+		if (h->fn[i].action == VH_BIND && h->fn[i].note->vmod == m)
+			return true;
+	return false;
+}
+
+/* Loads vfio-pci if a function needs it (the kernel then binds at once every function
+ * claimed for it that no driver holds), then each variant module once. A variant that does
+ * not load fails its functions when their worker finds no driver to name (on_resolved). */
 void vh_bind_load(struct vh_binder *b, const struct vh_deadline *dl)
 {
-	if (b->nruns > 0 && vh_load_vfio_pci(b->r, b->pl->policy->options, b->lg, dl) < 0)
+	const struct vh_host *h = b->pl->host;
+
+	if (b->nruns == 0)
+		return;
+	if (module_needed(h, -1, h->nfn) &&
+	    vh_load_vfio_pci(b->r, b->pl->policy->options, b->lg, dl) < 0)
 		vh_log(b->lg, VH_WARNING,
 		       "probing anyway: vfio-pci may be built in under another name");
+	for (size_t i = 0; i < h->nfn; i++) {
+		const struct vh_fn *fn = &h->fn[i];
+		if (fn->action == VH_BIND && fn->note->vmod >= 0 &&
+		    !module_needed(h, fn->note->vmod, i))
+			vh_load_variant(b->r, vh_fn_module(h, fn), b->lg, dl);
+	}
 }
 
 /* Lets every worker probe and verify what it claimed. */
@@ -481,8 +577,11 @@ int vh_bind_finish(struct vh_binder *b, const struct vh_deadline *dl)
 	b->runs = NULL;
 	b->st = NULL;
 	for (size_t i = 0; i < h->nfn; i++) {
-		if (h->fn[i].action == VH_KEEP)
+		if (h->fn[i].action == VH_KEEP) {
 			vh_fmt(h->fn[i].note->result, sizeof(h->fn[i].note->result), "already");
+			vh_fmt(h->fn[i].note->used, sizeof(h->fn[i].note->used), "%s",
+			       h->fn[i].driver);
+		}
 		failed +=
 		    h->fn[i].action == VH_BIND && strncmp(h->fn[i].note->result, "failed", 6) == 0;
 	}

@@ -81,18 +81,39 @@ static void log_errtext(struct boot *b, int level)
 	}
 }
 
+/* Where the choice of VFIO drivers came from (SPEC section 3, "Which VFIO driver"). */
+static void log_aliases(struct boot *b)
+{
+	const struct vh_variants *v = &b->c.host.var;
+
+	if (!b->c.policy->driver_auto)
+		vh_log(&b->lg, VH_INFO,
+		       "driver = vfio-pci: the generic vfio-pci for every function");
+	else if (v->rc == 0)
+		vh_log(&b->lg, VH_INFO,
+		       "/lib/modules/%s/modules.alias: %zu vfio_pci: aliases of %zu modules",
+		       v->release, v->nalias, v->nmod);
+	else if (v->rc == -ENOENT)
+		vh_log(&b->lg, VH_INFO,
+		       "no /lib/modules/%s/modules.alias: the generic vfio-pci for every function",
+		       v->release);
+}
+
 static void log_decisions(struct boot *b)
 {
 	const struct vh_host *h = &b->c.host;
 	char label[64];
 
+	log_aliases(b);
 	for (size_t i = 0; i < h->nfn; i++) {
 		const struct vh_fn *fn = &h->fn[i];
+		bool vfio = fn->action == VH_BIND || fn->action == VH_KEEP;
 		if (!fn->selected)
 			continue;
 		vh_fn_label(fn, label, sizeof(label));
-		vh_log(&b->lg, fn->action == VH_REFUSE ? VH_WARNING : VH_INFO, "%s: %s: %s", label,
-		       vh_action_name(fn->action), fn->note->reason);
+		vh_log(&b->lg, fn->action == VH_REFUSE ? VH_WARNING : VH_INFO, "%s: %s: %s%s%s",
+		       label, vh_action_name(fn->action), fn->note->reason, vfio ? "; module " : "",
+		       vfio ? vh_fn_module(h, fn) : "");
 	}
 	for (int i = 0; i < b->c.plan.warn.n; i++)
 		vh_log(&b->lg, VH_WARNING, "%s", b->c.plan.warn.msg[i]);

@@ -50,6 +50,40 @@ static void plan_notes(struct vh_ctx *c)
 	c->plan.rebuild = vh_policy_changed(&c->root, c->policy->path);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* plan --modules: the VFIO modules boot would load, one a line in byte order, for the image
+ * build hooks (POSIX sh) to put in the initramfs with their dependencies. */
+static void print_modules(const struct vh_host *h)
+{
+	const char **names = calloc(h->var.nmod + 1, sizeof(*names));
+	size_t n = 0;
+
+	if (!names) {
+		fprintf(stderr, "vfiohost: plan --modules: %s\n", strerror(ENOMEM));
+		return;
+	}
+	for (size_t i = 0; i < h->nfn; i++) {
+		const struct vh_fn *fn = &h->fn[i];
+		const char *m;
+		size_t k = 0;
+		if (!fn->selected || (fn->action != VH_BIND && fn->action != VH_KEEP))
+			continue;
+		m = vh_fn_module(h, fn);
+		while (k < n && strcmp(names[k], m) != 0)
+			k++;
+		if (k == n && n <= h->var.nmod)
+			names[n++] = m;
+	}
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (size_t k = 0; k < n; k++)
+		printf("%s\n", names[k]);
+	free(names);
+}
+
 int vh_cmd_plan(const struct vh_opts *o)
 {
 	struct vh_ctx c;
@@ -64,12 +98,21 @@ int vh_cmd_plan(const struct vh_opts *o)
 		vh_ctx_close(&c);
 		return 2;
 	}
+	if (c.policy_rc == -ENOENT && o->modules) {
+		vh_ctx_close(&c);
+		return 0;
+	}
 	if (c.policy_rc == -ENOENT) {
 		vh_msgs_add(&c.plan.warn, "%s: no policy: boot will do nothing", o->config);
 		if (o->json)
 			vh_plan_json(&c.plan, stdout, false, NULL, 0);
 		else
 			printf("%s: no policy: boot will do nothing\n", o->config);
+		vh_ctx_close(&c);
+		return 0;
+	}
+	if (o->modules) {
+		print_modules(&c.host);
 		vh_ctx_close(&c);
 		return 0;
 	}

@@ -18,7 +18,7 @@ struct status {
 	struct vh_msgs problem;
 };
 
-/* The driver holding a function now: "vfio-pci", "none", or "gone" if it left the bus. */
+/* The driver holding a function now: its name, "none", or "gone" if it left the bus. */
 static void driver_now(const struct status *st, const char *bdf, char *buf, size_t size)
 {
 	char path[96];
@@ -34,8 +34,8 @@ static void driver_now(const struct status *st, const char *bdf, char *buf, size
 	vh_fmt(buf, size, faccessat(st->root.fd, path, F_OK, 0) == 0 ? "none" : "gone");
 }
 
-/* The boot's verification (vfiodev.c), now: on vfio-pci is not enough. */
-static bool usable(struct status *st, const char *bdf, int group)
+/* The boot's verification (vfiodev.c), now: on its VFIO driver is not enough. */
+static bool usable(struct status *st, const char *bdf, const char *drv, int group)
 {
 	char dev[64], cdev[32], why[128];
 	int rc;
@@ -45,7 +45,7 @@ static bool usable(struct status *st, const char *bdf, int group)
 	if (rc == 0)
 		return true;
 	vh_vfio_why(why, sizeof(why), rc, group, cdev);
-	vh_msgs_add(&st->problem, "%s is on vfio-pci, but %s", bdf, why);
+	vh_msgs_add(&st->problem, "%s is on %s, but %s", bdf, drv, why);
 	return false;
 }
 
@@ -56,6 +56,7 @@ static bool took(const char *result)
 
 struct row {
 	const char *bdf, *action, *result;
+	const char *want; /* the VFIO driver the boot used (vfio-pci in reports before it said) */
 	char now[64];
 };
 
@@ -72,15 +73,19 @@ static long check_functions(struct status *st, struct row *rows, int *nrows)
 		r->bdf = vh_jstr(d, c, "bdf");
 		r->action = vh_jstr(d, c, "action");
 		r->result = vh_jstr(d, c, "result");
+		r->want = vh_jstr(d, c, "vfio_driver");
+		if (!r->want)
+			r->want = VH_GENERIC_DRIVER;
 		if (!r->bdf)
 			continue;
 		(*nrows)++;
 		driver_now(st, r->bdf, r->now, sizeof(r->now));
-		if (took(r->result) && strcmp(r->now, "vfio-pci") == 0)
-			holding += usable(st, r->bdf, (int)vh_jnum(d, c, "group", -1));
+		if (took(r->result) && strcmp(r->now, r->want) == 0)
+			holding += usable(st, r->bdf, r->want, (int)vh_jnum(d, c, "group", -1));
 		else if (took(r->result))
-			vh_msgs_add(&st->problem, "%s was put on vfio-pci at boot, but is now %s%s",
-				    r->bdf, strcmp(r->now, "gone") == 0 ? "" : "on ", r->now);
+			vh_msgs_add(&st->problem, "%s was put on %s at boot, but is now %s%s",
+				    r->bdf, r->want, strcmp(r->now, "gone") == 0 ? "" : "on ",
+				    r->now);
 		else if (r->result && strncmp(r->result, "failed", 6) == 0)
 			vh_msgs_add(&st->problem, "%s %s at boot", r->bdf, r->result);
 	}
@@ -169,8 +174,9 @@ static void check_expect(struct status *st, long holding)
 	long long expect = vh_jnum(&st->doc, 0, "expect", -1);
 
 	if (expect >= 0 && holding != expect)
-		vh_msgs_add(&st->problem, "expect = %lld, but %ld function%s on vfio-pci now",
-			    expect, holding, holding == 1 ? " is" : "s are");
+		vh_msgs_add(&st->problem,
+			    "expect = %lld, but %ld function%s on their VFIO driver now", expect,
+			    holding, holding == 1 ? " is" : "s are");
 }
 
 static long long pages_size(const struct status *st)

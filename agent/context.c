@@ -5,6 +5,14 @@
 
 #include "context.h"
 
+static bool any_selected(const struct vh_host *h)
+{
+	for (size_t i = 0; i < h->nfn; i++)
+		if (h->fn[i].selected)
+			return true;
+	return false;
+}
+
 /* Loads the policy and the host and decides; the policy outcome is in c->policy_rc
  * (0, -ENOENT: no policy, -EINVAL: invalid). Returns -errno only when the host
  * itself cannot be read. */
@@ -30,6 +38,8 @@ int vh_ctx_open(struct vh_ctx *c, const struct vh_opts *o, FILE *errf)
 	if (c->policy_rc == 0) {
 		vh_select(&c->plan);
 		vh_host_detail(&c->host, &c->root); /* what the rules need of what was selected */
+		if (c->policy->driver_auto && any_selected(&c->host))
+			vh_variants_read(&c->host.var, &c->root, errf);
 		vh_decide(&c->plan);
 	}
 	return 0;

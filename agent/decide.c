@@ -262,7 +262,8 @@ static void check_isolation(struct vh_plan *pl)
 	}
 }
 
-/* Step 6 and 7: bind or keep, count, and compare with expect. */
+/* Step 6 and 7: bind, or keep what is already on the VFIO driver chosen for it (variant.c);
+ * count, and compare with expect. */
 static void finish(struct vh_plan *pl)
 {
 	struct vh_host *h = pl->host;
@@ -270,20 +271,22 @@ static void finish(struct vh_plan *pl)
 
 	for (size_t i = 0; i < h->nfn; i++) {
 		struct vh_fn *fn = &h->fn[i];
+		const char *want;
 		if (!fn->selected)
 			continue;
 		pl->nselected++;
-		if (fn->action == VH_BIND && strcmp(fn->driver, "vfio-pci") == 0) {
+		want = vh_fn_vfio_driver(h, fn);
+		if (fn->action == VH_BIND && want && strcmp(fn->driver, want) == 0) {
 			size_t l = strlen(fn->note->reason);
 			fn->action = VH_KEEP;
 			vh_fmt(fn->note->reason + l, sizeof(fn->note->reason) - l,
-			       "; already on vfio-pci");
+			       "; already on %s", want);
 		}
 		pl->count[fn->action]++;
 	}
 	took = pl->count[VH_BIND] + pl->count[VH_KEEP];
 	if (pl->policy->expect >= 0 && took != (size_t)pl->policy->expect)
-		vh_msgs_add(&pl->warn, "expect = %ld, but %zu function%s would be on vfio-pci",
+		vh_msgs_add(&pl->warn, "expect = %ld, but %zu function%s would be on a VFIO driver",
 			    pl->policy->expect, took, took == 1 ? "" : "s");
 }
 
@@ -298,6 +301,7 @@ void vh_decide(struct vh_plan *pl)
 {
 	protect_boot_display(pl);
 	check_isolation(pl);
+	vh_choose_modules(pl);
 	finish(pl);
 	vh_hugepages_plan(pl);
 }

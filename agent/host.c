@@ -266,6 +266,7 @@ int vh_host_discover(struct vh_host *h, const struct vh_root *r, FILE *errf)
 
 	memset(h, 0, sizeof(*h));
 	h->devfd = -1;
+	h->var.rc = 1;
 	rc = vh_pci_scan(h, r, errf);
 	if (rc < 0)
 		return rc;
@@ -285,6 +286,7 @@ void vh_host_free(struct vh_host *h)
 {
 	free(h->fn);
 	free(h->bygroup);
+	vh_variants_free(&h->var);
 	if (h->devfd >= 0)
 		close(h->devfd);
 	memset(h, 0, sizeof(*h));

@@ -1,4 +1,5 @@
-/* modload: make sure vfio-pci is there. libkmod resolves it (alias, dependencies, soft
+/* modload: make sure vfio-pci, and each VFIO variant module the plan chose, is there.
+ * libkmod resolves each (alias, dependencies, soft
  * dependencies, /etc/modprobe.d options); the agent inserts each module itself with
  * finit_module, asking the kernel to decompress a .ko.xz, .ko.zst or .ko.gz where the kernel
  * says it can (/sys/module/compression), so any libkmod build loads any module format. */
@@ -23,7 +24,8 @@
 
 struct load {
 	int rootfd;
-	const char *options; /* the policy's, for the top module only */
+	const char *name;    /* what to look up: "vfio-pci", or a variant's module name */
+	const char *options; /* the policy's (vfio-pci only), for the top module only */
 	struct vh_log *lg;
 	char kernel_comp[16]; /* what /sys/module/compression names, or "" */
 };
@@ -192,7 +194,7 @@ static int insert_tree(struct load *ld, struct kmod_module *m, const char *extra
 }
 
 /* Runs in a child (see child.c): module init probes devices and may block. */
-static int insert_vfio_pci(void *arg)
+static int insert_module(void *arg)
 {
 	struct load *ld = arg;
 	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
@@ -202,7 +204,7 @@ static int insert_vfio_pci(void *arg)
 	if (!ctx)
 		return -ENOMEM;
 	kmod_set_log_fn(ctx, kmod_to_log, ld);
-	rc = kmod_module_new_from_lookup(ctx, "vfio-pci", &list);
+	rc = kmod_module_new_from_lookup(ctx, ld->name, &list);
 	if (rc == 0 && !list)
 		rc = -ENOENT;
 	if (rc == 0) {
@@ -223,29 +225,64 @@ static void kernel_compression(int rootfd, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
+/* Loads NAME with OPTIONS through libkmod, in a child with the deadline; under a root other
+ * than "/" only says what it would load. */
+static int load(const struct vh_root *r, const char *name, const char *options, struct vh_log *lg,
+		const struct vh_deadline *dl)
+{
+	struct load ld = {.rootfd = r->fd, .name = name, .options = options, .lg = lg};
+	int rc;
+
+	if (!r->is_slash) {
+		vh_log(lg, VH_INFO, "would load %s%s%s (not under --root %s)", name,
+		       options[0] ? " with " : "", options, r->path);
+		return 0;
+	}
+	kernel_compression(r->fd, ld.kernel_comp, sizeof(ld.kernel_comp));
+	rc = vh_child_run(insert_module, &ld, dl);
+	if (rc == 0)
+		vh_log(lg, VH_INFO, "loaded %s with libkmod%s%s", name, options[0] ? " with " : "",
+		       options);
+	else
+		vh_log(lg, VH_ERR, "%s: loading failed: %s", name,
+		       rc == -ETIMEDOUT ? "it hung past the deadline" : strerror(-rc));
+	return rc;
+}
+
 int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log *lg,
 		     const struct vh_deadline *dl)
 {
-	struct load ld = {.rootfd = r->fd, .options = options, .lg = lg};
 	struct stat st;
-	int rc;
 
 	if (fstatat(r->fd, "sys/bus/pci/drivers/vfio-pci", &st, 0) == 0) {
 		vh_log(lg, VH_INFO, "vfio-pci is already loaded or built in");
 		return 0;
 	}
-	if (!r->is_slash) {
-		vh_log(lg, VH_INFO, "would load vfio-pci%s%s (not under --root %s)",
-		       options[0] ? " with " : "", options, r->path);
+	return load(r, "vfio-pci", options, lg, dl);
+}
+
+/* A variant is there once sys/module/NAME/drivers names its pci driver: then it is said. */
+int vh_load_variant(const struct vh_root *r, const char *module, struct vh_log *lg,
+		    const struct vh_deadline *dl)
+{
+	char drv[32];
+	int rc;
+
+	if (vh_module_driver(r->fd, module, drv, sizeof(drv)) == 0) {
+		vh_log(lg, VH_INFO, "%s is already loaded or built in: its pci driver is %s",
+		       module, drv);
 		return 0;
 	}
-	kernel_compression(r->fd, ld.kernel_comp, sizeof(ld.kernel_comp));
-	rc = vh_child_run(insert_vfio_pci, &ld, dl);
+	rc = load(r, module, "", lg, dl);
+	if (rc < 0)
+		return rc;
+	rc = vh_module_driver(r->fd, module, drv, sizeof(drv));
 	if (rc == 0)
-		vh_log(lg, VH_INFO, "loaded vfio-pci with libkmod%s%s", options[0] ? " with " : "",
-		       options);
+		vh_log(lg, VH_INFO,
+		       "%s registered the pci driver %s (/sys/module/%s/drivers/pci:%s)", module,
+		       drv, module, drv);
 	else
-		vh_log(lg, VH_ERR, "vfio-pci: loading failed: %s",
-		       rc == -ETIMEDOUT ? "it hung past the deadline" : strerror(-rc));
+		vh_log(lg, VH_ERR, "%s: /sys/module/%s/drivers names no pci driver (%s)", module,
+		       module, rc == -ENOENT ? "the module is not loaded" : strerror(-rc));
 	return rc;
 }

@@ -51,7 +51,7 @@ static int read_modalias(int devfd, struct vh_fn *fn)
 {
 	char path[64], buf[128];
 	const char *s = buf;
-	long v, d, bc, sc, pi;
+	long v, d, sv, sd, bc, sc, pi;
 	ssize_t n;
 
 	vh_fmt(path, sizeof(path), "%s/modalias", fn->bdf);
@@ -61,8 +61,10 @@ static int read_modalias(int devfd, struct vh_fn *fn)
 	buf[n] = '\0';
 	v = hex_field(&s, "pci:v", 8);
 	d = hex_field(&s, "d", 8);
-	if (v < 0 || v > 0xffff || d < 0 || d > 0xffff || hex_field(&s, "sv", 8) < 0 ||
-	    hex_field(&s, "sd", 8) < 0)
+	sv = hex_field(&s, "sv", 8);
+	sd = hex_field(&s, "sd", 8);
+	if (v < 0 || v > 0xffff || d < 0 || d > 0xffff || sv < 0 || sv > 0xffff || sd < 0 ||
+	    sd > 0xffff)
 		return -EINVAL;
 	bc = hex_field(&s, "bc", 2);
 	sc = hex_field(&s, "sc", 2);
@@ -71,6 +73,8 @@ static int read_modalias(int devfd, struct vh_fn *fn)
 		return -EINVAL;
 	fn->vendor = (uint16_t)v;
 	fn->device = (uint16_t)d;
+	fn->subvendor = (uint16_t)sv;
+	fn->subdevice = (uint16_t)sd;
 	fn->class = (uint32_t)(bc << 16 | sc << 8 | pi);
 	vh_fmt(path, sizeof(path), "%s/driver", fn->bdf);
 	if (vh_link_base_at(devfd, path, fn->driver, sizeof(fn->driver)) < 0)

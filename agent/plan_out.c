@@ -15,7 +15,19 @@ void vh_json_fn_ids(struct vh_json *j, const struct vh_fn *fn)
 	vh_json_str(j, "class", s);
 }
 
-static void json_function(struct vh_json *j, const struct vh_fn *fn, bool report)
+/* The VFIO module chosen, and at boot the driver written to driver_override (SPEC 5). */
+static void json_vfio(struct vh_json *j, const struct vh_host *h, const struct vh_fn *fn,
+		      bool report)
+{
+	if (fn->action != VH_BIND && fn->action != VH_KEEP)
+		return;
+	vh_json_str(j, "vfio_module", vh_fn_module(h, fn));
+	if (report)
+		vh_json_str(j, "vfio_driver", fn->note->used[0] ? fn->note->used : NULL);
+}
+
+static void json_function(struct vh_json *j, const struct vh_host *h, const struct vh_fn *fn,
+			  bool report)
 {
 	vh_json_open(j, NULL, '{');
 	vh_json_fn_ids(j, fn);
@@ -28,6 +40,7 @@ static void json_function(struct vh_json *j, const struct vh_fn *fn, bool report
 	vh_json_num(j, "numa_node", fn->numa);
 	vh_json_str(j, "action", vh_action_name(fn->action));
 	vh_json_str(j, "reason", fn->note->reason);
+	json_vfio(j, h, fn, report);
 	if (report)
 		vh_json_str(j, "result", fn->note->result[0] ? fn->note->result : "none");
 	vh_json_close(j, '}');
@@ -114,7 +127,7 @@ void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct v
 	vh_json_open(&j, "functions", '[');
 	for (size_t i = 0; i < h->nfn; i++)
 		if (h->fn[i].selected)
-			json_function(&j, &h->fn[i], report);
+			json_function(&j, h, &h->fn[i], report);
 	vh_json_close(&j, ']');
 	json_hugepages(&j, &pl->hp, report);
 	vh_json_open(&j, "warnings", '[');
@@ -155,8 +168,8 @@ void vh_plan_table(const struct vh_plan *pl, FILE *f)
 	if (pl->nselected == 0)
 		fputs("no function is selected\n", f);
 	else
-		fprintf(f, "%-12s  %-9s  %-10s  %5s  %-14s  %-6s  %s\n", "ADDRESS", "ID", "CLASS",
-			"GROUP", "DRIVER", "ACTION", "REASON");
+		fprintf(f, "%-12s  %-9s  %-10s  %5s  %-14s  %-20s  %-6s  %s\n", "ADDRESS", "ID",
+			"CLASS", "GROUP", "DRIVER", "VFIO MODULE", "ACTION", "REASON");
 	for (size_t i = 0; i < h->nfn; i++) {
 		const struct vh_fn *fn = &h->fn[i];
 		char id[16], group[16];
@@ -167,8 +180,9 @@ void vh_plan_table(const struct vh_plan *pl, FILE *f)
 			vh_fmt(group, sizeof(group), "%d", fn->group);
 		else
 			vh_fmt(group, sizeof(group), "-");
-		fprintf(f, "%-12s  %-9s  %-10s  %5s  %-14s  %-6s  %s\n", fn->bdf, id,
+		fprintf(f, "%-12s  %-9s  %-10s  %5s  %-14s  %-20s  %-6s  %s\n", fn->bdf, id,
 			vh_fn_kind(fn), group, fn->driver[0] ? fn->driver : "-",
+			fn->action == VH_BIND || fn->action == VH_KEEP ? vh_fn_module(h, fn) : "-",
 			vh_action_name(fn->action), fn->note->reason);
 	}
 	table_hugepages(&pl->hp, f);

@@ -28,6 +28,7 @@ enum key {
 	K_BOOTVGA,
 	K_OPTIONS,
 	K_EXPECT,
+	K_DRIVER,
 	K_SIZE,
 	K_PAGES,
 	K_KEEPFREE,
@@ -47,6 +48,7 @@ static const struct {
     [K_BOOTVGA] = {"boot-vga", SEC_VFIO},
     [K_OPTIONS] = {"options", SEC_VFIO},
     [K_EXPECT] = {"expect", SEC_VFIO},
+    [K_DRIVER] = {"driver", SEC_VFIO},
     [K_SIZE] = {"size", SEC_HUGE},
     [K_PAGES] = {"pages", SEC_HUGE},
     [K_KEEPFREE] = {"keep-free", SEC_HUGE},
@@ -70,6 +72,7 @@ void vh_policy_init(struct vh_policy *p, const char *path)
 	p->companions = true;
 	p->isolation_strict = true;
 	p->bootvga_skip = true;
+	p->driver_auto = true;
 	p->expect = -1;
 	p->hp.size_kib = 1048576;
 	p->hp.mode = VH_PAGES_MAX;
@@ -257,6 +260,7 @@ static void set_value(struct parser *ps, enum key k, const char *val)
 		break;
 	case K_BOOTVGA: set_choice(ps, &p->bootvga_skip, "boot-vga", val, "skip", "allow"); break;
 	case K_NODES: set_choice(ps, &p->hp.nodes_even, "nodes", val, "even", "auto"); break;
+	case K_DRIVER: set_choice(ps, &p->driver_auto, "driver", val, "auto", "vfio-pci"); break;
 	case K_OPTIONS:
 		if (strlen(val) >= sizeof(p->options) ||
 		    strspn(

@@ -44,11 +44,11 @@ static void functions(FILE *f, const struct vh_prom_facts *p)
 		count[outcome(d, c)]++;
 	family(
 	    f, "vfiohost_functions",
-	    "PCI functions of the last boot's report by outcome: bound (put on vfio-pci), already (was on it), failed, refused (group not isolated, no IOMMU), skipped, planned (dry-run or off).");
+	    "PCI functions of the last boot's report by outcome: bound (put on its VFIO driver), already (was on it), failed, refused (group not isolated, no IOMMU), skipped, planned (dry-run or off).");
 	for (int i = 0; i < O_N; i++)
 		fprintf(f, "vfiohost_functions{outcome=\"%s\"} %ld\n", outcome_name[i], count[i]);
 	family(f, "vfiohost_functions_on_vfio",
-	       "Functions the last boot bound or found bound that are on vfio-pci now.");
+	       "Functions the last boot bound or found bound that are on their VFIO driver now.");
 	fprintf(f, "vfiohost_functions_on_vfio %ld\n", p->holding);
 	if (d && vh_jnum(d, 0, "expect", -1) >= 0) {
 		family(f, "vfiohost_functions_expected",

@@ -115,6 +115,7 @@ struct vh_policy {
 	bool companions;
 	bool isolation_strict;
 	bool bootvga_skip;
+	bool driver_auto; /* driver = auto: a VFIO variant driver where the kernel has one */
 	char options[256];
 	long expect; /* -1: not set */
 	struct vh_hp_policy hp;
@@ -143,6 +144,8 @@ enum vh_action { VH_NONE, VH_BIND, VH_KEEP, VH_SKIP, VH_REFUSE };
 struct vh_note {
 	char reason[640];
 	char result[128]; /* boot */
+	int vmod;	  /* the VFIO module chosen: index into vh_host.var.mod, -1 the generic */
+	char used[32];	  /* boot: the VFIO driver written to driver_override, or "" */
 };
 
 struct vh_fn {
@@ -150,9 +153,10 @@ struct vh_fn {
 	uint32_t domain;
 	uint8_t bus, slot, func;
 	uint16_t vendor, device;
-	uint32_t class;	 /* 24-bit */
-	int group;	 /* -1: none */
-	bool unreadable; /* its uevent could not be read: never selected */
+	uint16_t subvendor, subdevice; /* with the ids and class: its modalias */
+	uint32_t class;		       /* 24-bit */
+	int group;		       /* -1: none */
+	bool unreadable;	       /* its uevent could not be read: never selected */
 	char driver[32];
 	/* read by vh_host_detail, for the functions of selected slots only */
 	bool detailed;
@@ -178,6 +182,38 @@ struct vh_cmdargs {
 	long hp_time_s; /* vfiohost.hugepages_time=: seconds; -1 when not given */
 };
 
+/* The kernel's VFIO variant drivers (aliases.c reads them, variant.c chooses). */
+#define VH_GENERIC_MODULE "vfio_pci"
+#define VH_GENERIC_DRIVER "vfio-pci"
+#define VH_MAX_VALIASES	  4096 /* vfio_pci: lines of modules.alias kept */
+
+struct vh_vmodule {
+	char name[56];	 /* as modules.alias spells it (with '_'): MODULE_NAME_LEN */
+	char driver[32]; /* what sys/module/NAME/drivers/pci:DRIVER names, or "" */
+};
+
+struct vh_valias {
+	char pattern[96]; /* "vfio_pci:v...", as in modules.alias */
+	uint16_t stars;	  /* its '*' */
+	uint16_t mod;	  /* into vh_variants.mod */
+};
+
+struct vh_variants {
+	int rc;		  /* 0: read; -ENOENT: no modules.alias; else why not; 1: not asked */
+	char release[65]; /* proc/sys/kernel/osrelease */
+	struct vh_valias *alias; /* owned */
+	size_t nalias;
+	struct vh_vmodule *mod; /* owned */
+	size_t nmod;
+};
+
+/* Reads the vfio_pci: aliases of lib/modules/RELEASE/modules.alias under the root, and the
+ * driver each of their modules has registered (if loaded); says what went wrong to errf. */
+void vh_variants_read(struct vh_variants *v, const struct vh_root *r, FILE *errf);
+void vh_variants_free(struct vh_variants *v);
+/* The pci driver sys/module/MODULE/drivers lists (under the root fd), into buf. */
+int vh_module_driver(int rootfd, const char *module, char *buf, size_t size);
+
 struct vh_gidx {
 	int group;
 	size_t idx; /* into vh_host.fn */
@@ -197,7 +233,8 @@ struct vh_host {
 	struct vh_cmdargs args;		       /* parsed from cmdline by vh_cmdline_args */
 	uint64_t hp_sizes_kib[VH_MAX_HPSIZES]; /* read by vh_host_detail */
 	int nhpsizes;
-	int devfd; /* sys/bus/pci/devices, owned */
+	struct vh_variants var; /* read by vh_variants_read, with driver = auto */
+	int devfd;		/* sys/bus/pci/devices, owned */
 };
 
 int vh_host_discover(struct vh_host *h, const struct vh_root *r, FILE *errf);
@@ -310,6 +347,15 @@ bool vh_hp_time_for_more(uint64_t now_us, uint64_t end_us, uint64_t last_us);
 enum vh_hp_short vh_hp_why(uint64_t want, uint64_t got, bool out_of_time, uint64_t free_kib,
 			   uint64_t size_kib);
 const char *vh_hp_short_name(enum vh_hp_short s);
+/* variant.c: "vfio_pci:" and FN's modalias without "pci:" */
+int vh_vfio_modalias(const struct vh_fn *fn, char *buf, size_t size);
+/* The module the kernel's aliases give FN (index into v->mod), or -1: the generic one. */
+int vh_variant_choose(const struct vh_variants *v, const struct vh_fn *fn);
+/* Gives every function to bind its module (note->vmod), as the policy's driver = says. */
+void vh_choose_modules(struct vh_plan *pl);
+/* A selected function's module name, and its driver name where known (else NULL). */
+const char *vh_fn_module(const struct vh_host *h, const struct vh_fn *fn);
+const char *vh_fn_vfio_driver(const struct vh_host *h, const struct vh_fn *fn);
 void vh_split_pages(uint64_t total, int n, const uint64_t *weight, const uint64_t *cap,
 		    const uint64_t *fallback, uint64_t *out);
 
@@ -370,6 +416,9 @@ void vh_child_reap(pid_t pid);
 int vh_child_write(int dirfd, const char *path, const char *value, const struct vh_deadline *dl);
 int vh_load_vfio_pci(const struct vh_root *r, const char *options, struct vh_log *lg,
 		     const struct vh_deadline *dl);
+/* Loads a VFIO variant module (no options); 0 once sys/module names its pci driver. */
+int vh_load_variant(const struct vh_root *r, const char *module, struct vh_log *lg,
+		    const struct vh_deadline *dl);
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 			  const struct vh_deadline *dl);
@@ -470,6 +519,7 @@ struct vh_opts {
 	const char *config;
 	bool json;
 	bool prometheus; /* status: node_exporter textfile metrics */
+	bool modules;	 /* plan: only the VFIO modules boot would load */
 	bool verbose;
 	unsigned deadline_ms;
 	bool deadline_set; /* --deadline was given */

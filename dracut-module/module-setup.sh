@@ -1,9 +1,10 @@
 #!/bin/bash
-# dracut module 90vfiohost: puts the vfiohost agent, its policy and the vfio modules in
-# the initramfs and runs the agent at pre-udev, before udev can hand a GPU to its
-# native driver. An invalid policy fails the build; a missing one builds an image
-# that does nothing. VFIOHOST_BIN, VFIOHOST_CONF and VFIOHOST_HOOK override the host
-# paths (tests); inside the image the paths are always the installed ones.
+# dracut module 90vfiohost: puts the vfiohost agent, its policy and the vfio modules (with
+# each VFIO variant module the policy chooses on this host) in the initramfs and runs the
+# agent at pre-udev, before udev can hand a GPU to its native driver. An invalid policy
+# fails the build; a missing one builds an image that does nothing. VFIOHOST_BIN,
+# VFIOHOST_CONF and VFIOHOST_HOOK override the host paths (tests); inside the image the
+# paths are always the installed ones.
 # dracut sources this file into its bash, but it is written in POSIX sh (no local: the
 # variables it sets are prefixed _vfiohost_ so that they cannot clobber dracut's own).
 # shellcheck disable=SC2154 # moddir, hostonly and systemdsystemunitdir are dracut's
@@ -31,11 +32,34 @@ depends() {
     return 0
 }
 
+# The VFIO variant modules the policy chooses on this host (`vfiohost plan --modules`, one
+# a line), but the generic vfio_pci, which is always installed. Names that are not module
+# names are dropped, so that nothing else reaches instmods.
+# vfiohost_variants AGENT POLICY
+vfiohost_variants() {
+    [ -e "$2" ] || return 0
+    "$1" --config "$2" plan --modules 2>/dev/null | while IFS= read -r _vfiohost_m; do
+        case $_vfiohost_m in
+        vfio_pci | '' | -* | *[!a-z0-9_-]*) ;;
+        *) echo "$_vfiohost_m" ;;
+        esac
+    done
+}
+
 # called by dracut
 installkernel() {
     # The host need not have vfio loaded now, so never filter these by host-only.
     hostonly='' instmods -c vfio vfio_pci vfio_iommu_type1 || return 1
     hostonly='' instmods vfio_pci_core vfio_virqfd irqbypass
+    # Each variant the plan chooses, with its dependencies: without it the image's
+    # modules.alias knows only vfio_pci, and boot would take the generic driver silently.
+    _vfiohost_mods=$(vfiohost_variants "$(vfiohost_bin)" "$(vfiohost_conf)")
+    for _vfiohost_m in $_vfiohost_mods; do
+        dinfo "vfiohost: adding the VFIO variant module $_vfiohost_m and its dependencies"
+        hostonly='' instmods "$_vfiohost_m" ||
+            dwarn "vfiohost: cannot add $_vfiohost_m: the functions it is chosen for will fail at boot"
+    done
+    return 0
 }
 
 # The agent checks the policy now, so a mistake fails the build instead of the boot

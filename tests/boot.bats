@@ -71,7 +71,7 @@ vfio_dev_changes() {
 	assert_success
 	# Without what boot adds, the report is the plan made before it.
 	run jq -S --argjson plan "$plan" -n '
-		input | del(.mode, .expect, .phases_us) | del(.functions[].result)
+		input | del(.mode, .expect, .phases_us) | del(.functions[].result, .functions[].vfio_driver)
 		| del(.hugepages.obtained, .hugepages.short, .hugepages.time_ms, .hugepages.ms)
 		| del(.hugepages.nodes[].obtained, .hugepages.nodes[].short,
 			.hugepages.nodes[].tries, .hugepages.nodes[].ms)
@@ -463,4 +463,138 @@ jq_result() {
 	fk_stop
 	[ "$(jq_result 0000:02:00.0)" = "failed: /dev/vfio/devices/vfio3 is not the device vfio-dev/vfio3/dev names" ]
 	[ "$(jq_result 0000:01:00.0)" = bound ]
+}
+
+# ---------------------------------------------------------------- VFIO variant drivers (issue 11)
+
+GH200_POLICY=$'[vfio]\nbind = 10de:* class=03\nbind = 15b3:101e\n'
+
+# gh200_with SED: tests/hosts/gh200.host changed by the sed script SED, built into $ROOT.
+gh200_with() {
+	sed "$1" "$TESTS_DIR/hosts/gh200.host" >"$BATS_TEST_TMPDIR/gh200.host"
+	mkhost "$BATS_TEST_TMPDIR/gh200.host"
+}
+
+# report_vfio: "BDF RESULT VFIO_MODULE VFIO_DRIVER" for every function of the report.
+report_vfio() {
+	jq -r '.functions[] | "\(.bdf) \(.result) \(.vfio_module) \(.vfio_driver)"' \
+		"$ROOT/run/vfiohost/report.json"
+}
+
+@test "boot binds the GH200 GPU to nvgrace-gpu-vfio-pci, the VF to mlx5_vfio_pci, the L40S to vfio-pci" {
+	mkhost gh200
+	policy <<<"$GH200_POLICY"
+	fk_start
+	vh_run --deadline 5 boot
+	assert_success
+	[ "$(driver_of 0009:01:00.0)" = nvgrace-gpu-vfio-pci ]
+	[ "$(driver_of 0000:01:00.2)" = mlx5_vfio_pci ]
+	[ "$(driver_of 0011:01:00.0)" = vfio-pci ]
+	[ -e "$ROOT/dev/vfio/4" ] && [ -e "$ROOT/dev/vfio/1" ] && [ -e "$ROOT/dev/vfio/5" ]
+	[ -d "$ROOT/$(dev_rel 0009:01:00.0)/vfio-dev" ]
+	run report_vfio
+	assert_output "0000:01:00.2 bound mlx5_vfio_pci mlx5_vfio_pci
+0009:01:00.0 bound nvgrace_gpu_vfio_pci nvgrace-gpu-vfio-pci
+0011:01:00.0 bound vfio_pci vfio-pci"
+}
+
+@test "boot writes the variant's driver name, read from sys/module, not its module name" {
+	mkhost gh200
+	policy <<<"$GH200_POLICY"
+	fk_start
+	vh_run --deadline 5 boot
+	assert_success
+	[ "$(cat "$ROOT/$(dev_rel 0009:01:00.0)/driver_override")" = nvgrace-gpu-vfio-pci ]
+	[ "$(cat "$ROOT/$(dev_rel 0011:01:00.0)/driver_override")" = vfio-pci ]
+	run kmsg_vh
+	assert_line --partial "0009:01:00.0 10de:2342 3D: bind: bind at line 2; module nvgrace_gpu_vfio_pci"
+	assert_line --partial "0009:01:00.0 10de:2342 3D: nvgrace_gpu_vfio_pci registered the driver nvgrace-gpu-vfio-pci (/sys/module/nvgrace_gpu_vfio_pci/drivers/pci:nvgrace-gpu-vfio-pci)"
+	assert_line --partial "0009:01:00.0 10de:2342 3D: bound to nvgrace-gpu-vfio-pci (group 4)"
+	assert_line --partial "/lib/modules/6.11.0-1013-nvidia-64k/modules.alias: 7 vfio_pci: aliases of 4 modules"
+}
+
+# The hazard: claimed with "vfio-pci", the GH200 function would be taken by vfio-pci at the
+# first probe while it waits (the fake kernel binds every waiting device at each probe, as
+# loading vfio-pci does on a kernel), before its driver_override names its variant. A
+# vfio-pci function comes first in its group, so its worker has it probed (by its own probe
+# or another group's) before it names the GH200's driver: with a wrong claim, always.
+@test "a variant's function is never bound to vfio-pci, even probed after a vfio-pci one of its group" {
+	gh200_with 's/^0011:01:00.0 .*/0009:00:02.0 group=4 class=0302 id=10de:26b9 numa=0/'
+	policy <<<"$GH200_POLICY"
+	fk_start
+	vh_run --deadline 5 boot
+	assert_success
+	run fk_events bind
+	assert_line "0009:00:02.0 vfio-pci"
+	assert_line "0009:01:00.0 nvgrace-gpu-vfio-pci"
+	refute_line "0009:01:00.0 vfio-pci"
+	[ "$(sed -n '/^bind 0009:00:02.0 /=' "$FK_LOG")" -lt "$(sed -n '/^bind 0009:01:00.0 /=' "$FK_LOG")" ]
+	[ -e "$ROOT/dev/vfio/4" ]
+}
+
+@test "driver = vfio-pci: boot binds the GH200 GPU to the generic vfio-pci" {
+	mkhost gh200
+	policy <<<"$GH200_POLICY"$'driver = vfio-pci\n'
+	fk_start
+	vh_run --deadline 5 boot
+	assert_success
+	[ "$(driver_of 0009:01:00.0)" = vfio-pci ]
+	[ "$(driver_of 0000:01:00.2)" = vfio-pci ]
+	[ "$(jq -r '[.functions[] | .vfio_driver] | unique | join(",")' "$ROOT/run/vfiohost/report.json")" = vfio-pci ]
+}
+
+@test "no modules folder: boot binds everything to the generic vfio-pci" {
+	mkhost gh200
+	rm -r "$ROOT/lib/modules"
+	policy <<<"$GH200_POLICY"
+	fk_start
+	vh_run --deadline 5 boot
+	assert_success
+	[ "$(driver_of 0009:01:00.0)" = vfio-pci ]
+	run kmsg_vh
+	assert_line --partial "no /lib/modules/6.11.0-1013-nvidia-64k/modules.alias: the generic vfio-pci for every function"
+}
+
+@test "a variant that registers no pci driver fails its function, named with the module and the file" {
+	gh200_with 's/ driver=nvgrace-gpu-vfio-pci$//'
+	policy <<<"$GH200_POLICY"
+	fk_start
+	vh_run --deadline 5 boot
+	assert_failure 1
+	fk_stop
+	[ "$(driver_of 0009:01:00.0)" = none ] # not on vfio-pci: half a GH200 is no use
+	[ "$(cat "$ROOT/$(dev_rel 0009:01:00.0)/driver_override")" = nvgrace_gpu_vfio_pci ]
+	[ "$(result 0009:01:00.0)" = "failed: nvgrace_gpu_vfio_pci names no pci driver in /sys/module/nvgrace_gpu_vfio_pci/drivers" ]
+	[ "$(result 0011:01:00.0)" = bound ] && [ "$(result 0000:01:00.2)" = bound ]
+	run kmsg_vh
+	assert_line --partial "would load nvgrace_gpu_vfio_pci (not under --root"
+	assert_line --regexp "0009:01:00.0 10de:2342 3D: nvgrace_gpu_vfio_pci names no pci driver in /sys/module/nvgrace_gpu_vfio_pci/drivers \(the module is not loaded\)"
+}
+
+@test "a GPU on vfio-pci whose variant is chosen is moved to the variant" {
+	gh200_with 's/^0009:01:00.0 /&driver=vfio-pci /'
+	policy <<<"$GH200_POLICY"
+	fk_start
+	vh_run --deadline 5 boot
+	assert_success
+	[ "$(driver_of 0009:01:00.0)" = nvgrace-gpu-vfio-pci ]
+	run kmsg_vh
+	assert_line --partial "0009:01:00.0 10de:2342 3D: on vfio-pci, but nvgrace_gpu_vfio_pci is chosen for it: unbinding it"
+	refute_line --partial "got there first"
+}
+
+@test "a second boot keeps the functions on their variants: already, with the driver used" {
+	mkhost gh200
+	policy <<<"$GH200_POLICY"
+	fk_start
+	vh_run --deadline 5 boot
+	assert_success
+	vh_run --deadline 5 boot
+	assert_success
+	run report_vfio
+	assert_output "0000:01:00.2 already mlx5_vfio_pci mlx5_vfio_pci
+0009:01:00.0 already nvgrace_gpu_vfio_pci nvgrace-gpu-vfio-pci
+0011:01:00.0 already vfio_pci vfio-pci"
+	run kmsg_vh
+	assert_line --partial "nothing needed doing"
 }

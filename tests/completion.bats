@@ -49,6 +49,13 @@ completes() {
 	refute_line -- "--deadline"
 }
 
+@test "completion offers plan's options: --json and --modules" {
+	completes plan --
+	assert_line -- "--modules"
+	assert_line -- "--json"
+	refute_line -- "--prometheus"
+}
+
 @test "completion offers boot's options: --deadline and --verbose, not --json" {
 	completes boot --
 	assert_line -- "--deadline"

@@ -434,6 +434,58 @@ strip_names() {
 	[ -f "$ROOT/lib/modules/6.1.0-28-amd64/kernel/drivers/gpu/drm/nouveau/nouveau.ko.xz" ]
 }
 
+@test "module: a stand-in ELF module with its .modinfo, indexed by the real depmod" {
+	build_stdin <<-'EOF'
+		# osrelease: 6.12.12-amd64
+		# module: vfio_pci alias=vfio_pci:v*d*sv*sd*bc*sc*i*
+		# module: nvgrace_gpu_vfio_pci alias=vfio_pci:v000010DEd00002342sv*sd*bc*sc*i* alias=vfio_pci:v000010DEd00002345sv*sd*bc*sc*i*
+	EOF
+	local mods="$ROOT/lib/modules/6.12.12-amd64"
+	run modinfo -F alias "$mods/kernel/drivers/vfio/pci/nvgrace-gpu-vfio-pci.ko"
+	assert_output $'vfio_pci:v000010DEd00002342sv*sd*bc*sc*i*\nvfio_pci:v000010DEd00002345sv*sd*bc*sc*i*'
+	assert_equal "$(modinfo -F license "$mods/kernel/drivers/vfio/pci/vfio-pci.ko")" GPL
+	run grep -v '^#' "$mods/modules.alias"
+	assert_output "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci
+alias vfio_pci:v000010DEd00002342sv*sd*bc*sc*i* nvgrace_gpu_vfio_pci
+alias vfio_pci:v000010DEd00002345sv*sd*bc*sc*i* nvgrace_gpu_vfio_pci"
+	[ -s "$mods/modules.alias.bin" ] && [ -s "$mods/modules.dep.bin" ]
+	assert_equal "$(modprobe -d "$ROOT" -S 6.12.12-amd64 -R vfio_pci:v000010DEd00002342sv000010DEsd000016EBbc03sc02i00 | sort | xargs)" \
+		"nvgrace_gpu_vfio_pci vfio_pci"
+	[ ! -e "$ROOT/sys/module/nvgrace_gpu_vfio_pci" ] # not loaded without driver=
+}
+
+@test "module: driver= is a loaded module's pci driver, in sys/module and sys/bus/pci/drivers" {
+	build_stdin <<-'EOF'
+		# module: xe_vfio_pci alias=vfio_pci:v00008086d0000E20Bsv*sd*bc*sc*i* driver=xe-vfio-pci path=kernel/drivers/vfio/pci/xe/xe-vfio-pci.ko
+	EOF
+	[ -f "$ROOT/lib/modules/6.1.0-28-amd64/kernel/drivers/vfio/pci/xe/xe-vfio-pci.ko" ]
+	assert_equal "$(readlink "$ROOT/sys/module/xe_vfio_pci/drivers/pci:xe-vfio-pci")" \
+		../../../bus/pci/drivers/xe-vfio-pci
+	assert_equal "$(readlink "$ROOT/sys/bus/pci/drivers/xe-vfio-pci/module")" ../../../../module/xe_vfio_pci
+	[ -f "$ROOT/sys/bus/pci/drivers/xe-vfio-pci/unbind" ]
+	assert_equal "$(cat "$ROOT/sys/module/xe_vfio_pci/initstate")" live
+}
+
+@test "module: bad names, no alias, repeats and '# modules:' beside it are FILE:LINE errors" {
+	run build_stdin <<-'EOF'
+		# module: Bad-Name alias=vfio_pci:v*
+		# module: a_vfio_pci driver=a
+		# module: b_vfio_pci alias=vfio_pci:v* colour=blue
+		# module: c_vfio_pci alias=vfio_pci:v* path=../x.ko
+		# module: d_vfio_pci alias=vfio_pci:v*
+		# module: d_vfio_pci alias=vfio_pci:v*
+		# modules: kernel/x.ko
+	EOF
+	assert_failure 2
+	assert_line --partial "t.host:1: 'Bad-Name' is not a module name"
+	assert_line --partial "t.host:2: module a_vfio_pci: give at least one alias="
+	assert_line --partial "t.host:3: 'colour=' is unknown or repeated"
+	assert_line --partial "t.host:4: '../x.ko' is not a module path"
+	assert_line --partial "t.host:6: module d_vfio_pci already described"
+	assert_line --partial "t.host:7: '# modules:' and '# module:' cannot be combined"
+	[ ! -e "$ROOT" ]
+}
+
 @test "file: appends its lines to a file under etc/, lib/, usr/ or run/, and refuses others" {
 	build_stdin <<-'EOF'
 		# file: etc/initramfs-tools/modules # a comment

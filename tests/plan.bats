@@ -17,7 +17,7 @@ host() {
 setup_file() {
 	export BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	local h
-	for h in desktop-1gpu gpu-4func efifb-3d iommu-off shared-group seed-amd-5gpu \
+	for h in desktop-1gpu gpu-4func efifb-3d iommu-off shared-group seed-amd-5gpu gh200 \
 		seed-amd-bridges server-8gpu hgx-h200 "$TOPOLOGIES"/*.topo; do
 		(host "$h") &
 	done
@@ -807,4 +807,139 @@ H200_SWITCHES="0000:c1:00.0 0000:c2:00.0 0000:c3:00.0 0000:c4:00.0"
 	assert_success
 	assert_line --regexp '^0000:05:00\.0  10de:22a3  NVSwitch  '
 	refute_output --partial "Bridge"
+}
+
+# ---------------------------------------------------------------- VFIO variant drivers (issue 11)
+
+GH200_POLICY=$'[vfio]\nbind = 10de:* class=03\nbind = 15b3:101e'
+
+# gh200_with SED: tests/hosts/gh200.host changed by the sed script SED, built into $ROOT.
+gh200_with() {
+	sed "$1" "$TESTS_DIR/hosts/gh200.host" >"$BATS_TEST_TMPDIR/gh200.host"
+	mkhost "$BATS_TEST_TMPDIR/gh200.host"
+}
+
+# modules: "BDF MODULE" for every function to bind or keep.
+modules() {
+	jqr '.functions[] | select(.action == "bind" or .action == "keep") | "\(.bdf) \(.vfio_module)"'
+}
+
+@test "plan gives the GH200 GPU nvgrace_gpu_vfio_pci, a ConnectX VF mlx5_vfio_pci, the L40S vfio_pci" {
+	host gh200
+	policy <<<"$GH200_POLICY"
+	plan_json
+	assert_success
+	assert_equal "$(modules)" "0000:01:00.2 mlx5_vfio_pci
+0009:01:00.0 nvgrace_gpu_vfio_pci
+0011:01:00.0 vfio_pci"
+}
+
+@test "plan --json has vfio_module for bind and keep only (SPEC 5)" {
+	host gh200
+	policy <<<$'[vfio]\nbind = 10de:*\nisolation = warn'
+	plan_json
+	run jq -r '.functions[] | "\(.action) \(has("vfio_module"))"' <<<"$output"
+	assert_output --regexp '^(bind true|refuse false)(
+(bind true|refuse false))*$'
+	assert_line "refuse false"
+	assert_line "bind true"
+}
+
+@test "plan's table has the VFIO module column" {
+	host gh200
+	policy <<<"$GH200_POLICY"
+	run --separate-stderr vh plan
+	assert_success
+	assert_line --regexp '^ADDRESS +ID +CLASS +GROUP +DRIVER +VFIO MODULE +ACTION +REASON$'
+	assert_line --regexp '^0009:01:00\.0  10de:2342  3D +4  -  +nvgrace_gpu_vfio_pci  bind  '
+	assert_line --regexp '^0011:01:00\.0  10de:26b9  3D +5  -  +vfio_pci  +bind  '
+}
+
+@test "driver = vfio-pci forces the generic vfio_pci for every function" {
+	host gh200
+	policy <<<"$GH200_POLICY"$'\ndriver = vfio-pci'
+	plan_json
+	assert_success
+	assert_equal "$(modules)" "0000:01:00.2 vfio_pci
+0009:01:00.0 vfio_pci
+0011:01:00.0 vfio_pci"
+}
+
+@test "no modules folder for the running kernel: the generic vfio_pci, silently" {
+	gh200_with ''
+	rm -r "$ROOT/lib/modules"
+	policy <<<"$GH200_POLICY"
+	plan_json
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(modules)" "0000:01:00.2 vfio_pci
+0009:01:00.0 vfio_pci
+0011:01:00.0 vfio_pci"
+}
+
+@test "plan reads the modules.alias of the release in proc/sys/kernel/osrelease" {
+	gh200_with ''
+	policy <<<"$GH200_POLICY"
+	echo 6.8.0-other >"$ROOT/proc/sys/kernel/osrelease"
+	plan_json
+	assert_equal "$(field 0009:01:00.0 vfio_module)" vfio_pci # no lib/modules/6.8.0-other
+	mv "$ROOT/lib/modules/6.11.0-1013-nvidia-64k" "$ROOT/lib/modules/6.8.0-other"
+	plan_json
+	assert_equal "$(field 0009:01:00.0 vfio_module)" nvgrace_gpu_vfio_pci
+}
+
+@test "a GPU on vfio-pci whose variant is chosen is bound again; one on the variant is kept" {
+	gh200_with 's/^0009:01:00.0 /&driver=vfio-pci /; s/^0011:01:00.0 /&driver=nvgrace-gpu-vfio-pci /'
+	policy <<<$'[vfio]\nbind = 10de:* class=03'
+	plan_json
+	assert_success
+	want "0009:01:00.0 bind" "0011:01:00.0 bind"
+	policy <<<$'[vfio]\nbind = 10de:* class=03\ndriver = vfio-pci'
+	plan_json
+	want "0009:01:00.0 keep" "0011:01:00.0 bind"
+	gh200_with 's/^0009:01:00.0 /&driver=nvgrace-gpu-vfio-pci /'
+	policy <<<$'[vfio]\nbind = 10de:* class=03'
+	plan_json
+	want "0009:01:00.0 keep" "0011:01:00.0 bind"
+	assert_equal "$(field 0009:01:00.0 reason)" "bind at line 2; already on nvgrace-gpu-vfio-pci"
+}
+
+@test "expect = N counts the functions bound or kept on any VFIO driver" {
+	host gh200
+	policy <<<"$GH200_POLICY"$'\nexpect = 3'
+	plan_json
+	assert_success
+	policy <<<"$GH200_POLICY"$'\nexpect = 2'
+	plan_json
+	assert_failure 1
+	jqr '.warnings[]' | grep -q "expect = 2, but 3 functions would be on a VFIO driver"
+}
+
+@test "plan --modules: the VFIO modules boot would load, one a line, in byte order" {
+	host gh200
+	policy <<<"$GH200_POLICY"
+	run --separate-stderr vh plan --modules
+	assert_success
+	assert_output "mlx5_vfio_pci
+nvgrace_gpu_vfio_pci
+vfio_pci"
+	policy <<<"$GH200_POLICY"$'\ndriver = vfio-pci'
+	run --separate-stderr vh plan --modules
+	assert_output vfio_pci
+	policy <<<$'[vfio]\nbind = 10de:2342\nskip = 10de:2342'
+	run --separate-stderr vh plan --modules
+	assert_success
+	assert_output ""
+}
+
+@test "plan --modules: nothing without a policy, exit 2 with the errors for a bad one" {
+	host gh200
+	run --separate-stderr vh plan --modules
+	assert_success
+	assert_output ""
+	policy <<<$'[vfio]\ndriver = nvgrace'
+	run --separate-stderr vh plan --modules
+	assert_failure 2
+	assert_output ""
+	assert_equal "$stderr" "/etc/vfiohost.conf:2: driver must be auto or vfio-pci, not 'nvgrace'"
 }

@@ -118,7 +118,7 @@ booted() {
 	fk_move 0000:02:00.0 none
 	vh_run status
 	assert_failure 1
-	assert_line --regexp "problem: expect = 4, but 3 functions are on vfio-pci now"
+	assert_line --regexp "problem: expect = 4, but 3 functions are on their VFIO driver now"
 }
 
 @test "status after a boot whose count missed expect: exit 1" {
@@ -186,4 +186,36 @@ booted() {
 	vh_run status
 	assert_failure 1
 	assert_line --regexp "^problem: 0000:01:00.0 is on vfio-pci, but /dev/vfio/devices/vfio1 did not appear$"
+}
+
+# ---------------------------------------------------------------- VFIO variant drivers (issue 11)
+
+# booted_gh200: tests/hosts/gh200.host booted: the GPU on nvgrace-gpu-vfio-pci, the VF on
+# mlx5_vfio_pci, the L40S on vfio-pci.
+booted_gh200() {
+	mkhost gh200
+	printf '[vfio]\nbind = 10de:* class=03\nbind = 15b3:101e\nexpect = 3\n' | policy
+	fk_start
+	vh_run --deadline 5 boot
+	assert_success
+	fk_stop
+}
+
+@test "status after a boot onto variant drivers: all holds, each on the driver the report names" {
+	booted_gh200
+	vh_run status
+	assert_success
+	assert_line --regexp "^0009:01:00.0 +bind +bound +nvgrace-gpu-vfio-pci$"
+	assert_line --regexp "^0000:01:00.2 +bind +bound +mlx5_vfio_pci$"
+	assert_line --regexp "^0011:01:00.0 +bind +bound +vfio-pci$"
+	assert_line "all holds"
+}
+
+@test "status: a GPU moved from its variant to vfio-pci is drift, and expect counts it out" {
+	booted_gh200
+	fk_move 0009:01:00.0 vfio-pci
+	vh_run status
+	assert_failure 1
+	assert_line "problem: 0009:01:00.0 was put on nvgrace-gpu-vfio-pci at boot, but is now on vfio-pci"
+	assert_line "problem: expect = 3, but 2 functions are on their VFIO driver now"
 }

@@ -36,6 +36,7 @@ static void defaults_when_keys_are_absent(void)
 	CHECK(pol.companions);
 	CHECK(pol.isolation_strict);
 	CHECK(pol.bootvga_skip);
+	CHECK(pol.driver_auto);
 	CHECK(pol.expect == -1);
 	CHECK(!pol.hp.present);
 	free(errs);
@@ -52,6 +53,7 @@ static void full_policy_is_read(void)
 			 "boot-vga = allow\n"
 			 "options = disable_vga=1\n"
 			 "expect = 8\n"
+			 "Driver = VFIO-PCI\n"
 			 "[hugepages]\n"
 			 "size = 2M\n"
 			 "pages = 50%\n"
@@ -61,7 +63,7 @@ static void full_policy_is_read(void)
 	CHECK_EQ_U(pol.nbind, 2);
 	CHECK_EQ_U(pol.bind[1].line, 3);
 	CHECK_EQ_U(pol.nskip, 1);
-	CHECK(!pol.companions && !pol.isolation_strict && !pol.bootvga_skip);
+	CHECK(!pol.companions && !pol.isolation_strict && !pol.bootvga_skip && !pol.driver_auto);
 	CHECK_STR(pol.options, "disable_vga=1");
 	CHECK(pol.expect == 8);
 	CHECK(pol.hp.present && pol.hp.size_kib == 2048 && pol.hp.mode == VH_PAGES_PCT);
@@ -112,6 +114,25 @@ static void empty_values_and_negative_numbers_are_errors(void)
 	free(errs);
 	CHECK_EQ_U(parse("[hugepages]\npages = 250%\n"), 1);
 	CHECK(said("/etc/test.conf:2: pages: percentage must be 0% to 100%, not '250%'"));
+	free(errs);
+}
+
+static void driver_is_auto_or_vfio_pci_once(void)
+{
+	CHECK_EQ_U(parse("[vfio]\ndriver = auto\n"), 0);
+	CHECK(pol.driver_auto);
+	free(errs);
+	CHECK_EQ_U(parse("[vfio]\ndriver = vfio-pci\n"), 0);
+	CHECK(!pol.driver_auto);
+	free(errs);
+	CHECK_EQ_U(parse("[vfio]\ndriver = nvgrace_gpu_vfio_pci\ndriver = auto\ndriver = vfio-pci\n"
+			 "[hugepages]\ndriver = auto\n"),
+		   4);
+	CHECK(
+	    said("/etc/test.conf:2: driver must be auto or vfio-pci, not 'nvgrace_gpu_vfio_pci'"));
+	CHECK(said("/etc/test.conf:3: 'driver' is already set at line 2"));
+	CHECK(said("/etc/test.conf:4: 'driver' is already set at line 2"));
+	CHECK(said("/etc/test.conf:6: unknown key 'driver' in [hugepages]"));
 	free(errs);
 }
 
@@ -188,6 +209,7 @@ const struct tap_case policy_cases[] = {
     {"policy: a repeated single-value key is an error", repeated_single_keys_are_errors},
     {"policy: empty values and negative numbers are errors",
      empty_values_and_negative_numbers_are_errors},
+    {"policy: driver is auto or vfio-pci, set once", driver_is_auto_or_vfio_pci_once},
     {"policy: a UTF-8 BOM and CRLF line ends are accepted", bom_and_crlf_are_accepted},
     {"policy: NUL bytes and control bytes are errors", nul_bytes_and_garbage_are_errors},
     {"policy: a 1 MiB line is an error", long_lines_are_errors},
