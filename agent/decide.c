@@ -299,5 +299,6 @@ void vh_decide(struct vh_plan *pl)
 	protect_boot_display(pl);
 	check_isolation(pl);
 	finish(pl);
+	vh_power_decide(pl);
 	vh_hugepages_plan(pl);
 }

@@ -5,9 +5,9 @@
 
 int tap_failed_checks;
 
-static const struct tap_case *const suites[] = {selector_cases,	 policy_cases, decide_cases,
-						hugepages_cases, json_cases,   fnmatch_cases,
-						findings_cases,	 hgx_cases,    import_cases};
+static const struct tap_case *const suites[] = {
+    selector_cases, policy_cases,   decide_cases, hugepages_cases, json_cases,
+    fnmatch_cases,  findings_cases, hgx_cases,	  import_cases,	   power_cases};
 
 int main(void)
 {
