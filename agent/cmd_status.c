@@ -278,6 +278,7 @@ int vh_cmd_status(const struct vh_opts *o)
 	}
 	if (load_report(st) == 0 && (rows = calloc((size_t)st->doc.n, sizeof(*rows)))) {
 		long holding = check_functions(st, rows, &n);
+		vh_power_status(&st->root, &st->doc, &st->problem);
 		hp = check_hugepages(st, &got, &now);
 		report_warnings(st);
 		check_expect(st, holding);

@@ -30,6 +30,7 @@ static void json_function(struct vh_json *j, const struct vh_fn *fn, bool report
 	vh_json_str(j, "reason", fn->note->reason);
 	if (report)
 		vh_json_str(j, "result", fn->note->result[0] ? fn->note->result : "none");
+	vh_power_json(j, fn, report);
 	vh_json_close(j, '}');
 }
 
@@ -171,6 +172,7 @@ void vh_plan_table(const struct vh_plan *pl, FILE *f)
 			vh_fn_kind(fn), group, fn->driver[0] ? fn->driver : "-",
 			vh_action_name(fn->action), fn->note->reason);
 	}
+	vh_power_table(pl, f);
 	table_hugepages(&pl->hp, f);
 	for (int i = 0; i < pl->warn.n; i++)
 		fprintf(f, "warning: %s\n", pl->warn.msg[i]);

@@ -15,6 +15,7 @@ void vh_power_read(int devfd, struct vh_fn *fn)
 	vh_fmt(path, sizeof(path), "%s/reset_method", fn->bdf);
 	pw->reset_file =
 	    vh_read_str_at(devfd, path, pw->reset_offered, sizeof(pw->reset_offered)) == 0;
+	pw->reset_offered[strcspn(pw->reset_offered, "\n")] = '\0'; /* one line, as the kernel's */
 	vh_fmt(path, sizeof(path), "%s/d3cold_allowed", fn->bdf);
 	pw->d3cold_now = vh_read_int_at(devfd, path, &v) == 0 ? (v != 0) : -1;
 }

@@ -383,8 +383,7 @@ void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct v
 		  int nt);
 void vh_plan_table(const struct vh_plan *pl, FILE *f);
 void vh_json_fn_ids(struct vh_json *j, const struct vh_fn *fn);
-void vh_power_json(struct vh_json *j, const struct vh_plan *pl, const struct vh_fn *fn,
-		   bool report);
+void vh_power_json(struct vh_json *j, const struct vh_fn *fn, bool report);
 void vh_power_table(const struct vh_plan *pl, FILE *f);
 
 /* ---- logging (log.c) ---- */
