@@ -6,7 +6,7 @@
 
 #include "context.h"
 
-enum { PH_DECIDE, PH_CLAIM, PH_HUGEPAGES, PH_BIND, PH_TOTAL, PH_COUNT };
+enum { PH_DECIDE, PH_POWER, PH_CLAIM, PH_HUGEPAGES, PH_BIND, PH_TOTAL, PH_COUNT };
 
 /* Hugepages may use this share of the deadline; the rest is kept for binding. A time set by
  * [hugepages] time = or vfiohost.hugepages_time= replaces it, and the deadline grows by
@@ -203,9 +203,12 @@ static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 	struct vh_plan *pl = &b->c.plan;
 	uint64_t t = vh_now_us(), left = deadline_us > t ? deadline_us - t : 0, bind_us, hp_us;
 	struct vh_deadline dl = {deadline_us, left * STEP_SHARE / 100}, hp;
-	int rc;
+	int rc, prc;
 
 	b->t[PH_DECIDE].us = t - t0;
+	prc = vh_power_apply(pl, &b->c.root, &b->lg, &dl); /* before vfio-pci sees them */
+	b->t[PH_POWER].us = vh_now_us() - t;
+	t = vh_now_us();
 	vh_bind_claim(&b->bind, pl, &b->c.root, &b->lg, &dl);
 	b->t[PH_CLAIM].us = vh_now_us() - t;
 	t = vh_now_us();
@@ -226,7 +229,7 @@ static int apply(struct boot *b, uint64_t t0, uint64_t deadline_us)
 	b->t[PH_TOTAL].us = vh_now_us() - t0;
 	log_summary(b);
 	write_report(b, true);
-	return rc < 0 ? 1 : 0; /* warnings are in the log and the report; 1 is for failures */
+	return rc < 0 || prc < 0 ? 1 : 0; /* warnings: the log and the report; 1: failures */
 }
 
 static int boot_run(struct boot *b, const struct vh_opts *o, uint64_t t0)
@@ -269,8 +272,8 @@ static int boot_run(struct boot *b, const struct vh_opts *o, uint64_t t0)
 
 int vh_cmd_boot(const struct vh_opts *o)
 {
-	static const char *const names[PH_COUNT] = {"decide", "claim", "hugepages", "bind",
-						    "total"};
+	static const char *const names[PH_COUNT] = {"decide",	 "power", "claim",
+						    "hugepages", "bind",  "total"};
 	struct boot *b = calloc(1, sizeof(*b));
 	uint64_t t0 = vh_now_us();
 	char cmdline[4096] = "";

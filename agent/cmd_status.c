@@ -309,6 +309,7 @@ int vh_cmd_status(const struct vh_opts *o)
 	if (vh_report_load(&st->root, &st->text, &st->doc, stderr) == 0 &&
 	    (rows = calloc((size_t)st->doc.n, sizeof(*rows)))) {
 		long holding = check_functions(st, rows, &n);
+		vh_power_status(&st->root, &st->doc, &st->problem);
 		hp = check_hugepages(st, &got, &now);
 		report_warnings(st);
 		check_expect(st, holding);

@@ -303,5 +303,6 @@ void vh_decide(struct vh_plan *pl)
 	check_isolation(pl);
 	vh_choose_modules(pl);
 	finish(pl);
+	vh_power_decide(pl);
 	vh_hugepages_plan(pl);
 }

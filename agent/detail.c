@@ -118,6 +118,8 @@ static void detail_fn(struct detail *d, struct vh_fn *fn)
 	fn->boot_vga = vh_read_int_at(devfd, path, &v) == 0 ? (v == 1) : -1;
 	fn->framebuffer = held_framebuffer(d, fn);
 	fn->group_listed = group_listed(d->r, fn->group);
+	if (fn->note)
+		vh_power_read(devfd, fn);
 }
 
 /* "hugepages-2048kB" in sys/kernel/mm/hugepages: one size the kernel offers. */

@@ -43,6 +43,7 @@ static void json_function(struct vh_json *j, const struct vh_host *h, const stru
 	json_vfio(j, h, fn, report);
 	if (report)
 		vh_json_str(j, "result", fn->note->result[0] ? fn->note->result : "none");
+	vh_power_json(j, fn, report);
 	vh_json_close(j, '}');
 }
 
@@ -185,6 +186,7 @@ void vh_plan_table(const struct vh_plan *pl, FILE *f)
 			fn->action == VH_BIND || fn->action == VH_KEEP ? vh_fn_module(h, fn) : "-",
 			vh_action_name(fn->action), fn->note->reason);
 	}
+	vh_power_table(pl, f);
 	table_hugepages(&pl->hp, f);
 	for (int i = 0; i < pl->warn.n; i++)
 		fprintf(f, "warning: %s\n", pl->warn.msg[i]);

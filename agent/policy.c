@@ -18,7 +18,9 @@
 #define MAX_SHOWN 100
 #define COPY	  "policy.conf" /* under VH_RUN_DIR: the policy the last boot applied */
 
-enum section { SEC_NONE, SEC_VFIO, SEC_HUGE, SEC_UNKNOWN };
+enum section { SEC_NONE, SEC_VFIO, SEC_HUGE, SEC_FUNC, SEC_UNKNOWN };
+
+#define SECTIONS "[vfio], [function SELECTOR] or [hugepages]"
 
 enum key {
 	K_BIND,
@@ -34,6 +36,8 @@ enum key {
 	K_KEEPFREE,
 	K_NODES,
 	K_TIME,
+	K_RESET,
+	K_D3COLD,
 	K_COUNT
 };
 
@@ -54,6 +58,8 @@ static const struct {
     [K_KEEPFREE] = {"keep-free", SEC_HUGE},
     [K_NODES] = {"nodes", SEC_HUGE},
     [K_TIME] = {"time", SEC_HUGE},
+    [K_RESET] = {"reset-method", SEC_VFIO}, /* and in [function] sections */
+    [K_D3COLD] = {"d3cold", SEC_VFIO},
 };
 
 struct parser {
@@ -78,6 +84,7 @@ void vh_policy_init(struct vh_policy *p, const char *path)
 	p->hp.mode = VH_PAGES_MAX;
 	p->hp.keep_auto = true;
 	p->hp.time_s = -1;
+	p->power.d3cold = -1;
 }
 
 static void perr(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -246,6 +253,35 @@ static void set_pages(struct parser *ps, const char *val)
 		hp->mode = VH_PAGES_N, hp->pages = (uint64_t)v;
 }
 
+/* reset-method or d3cold, into [vfio]'s settings or the current [function] section's. */
+static void set_power(struct parser *ps, enum key k, const char *val)
+{
+	struct vh_power_set *set =
+	    ps->sec == SEC_FUNC ? &ps->p->fnsec[ps->p->nfnsec - 1].set : &ps->p->power;
+	int *line = k == K_RESET ? &set->reset_line : &set->d3cold_line;
+	char err[200];
+	int c;
+
+	if (*line) {
+		perr(ps, "'%s' is already set at line %d", keys[k].name, *line);
+		return;
+	}
+	if (k == K_RESET &&
+	    vh_reset_parse(val, set->reset, sizeof(set->reset), err, sizeof(err)) < 0) {
+		perr(ps, "reset-method: %s", err);
+		set->reset[0] = '\0';
+		return;
+	}
+	c = k == K_D3COLD ? choose(val, "yes", "no") : 1;
+	if (c < 0) {
+		perr(ps, "d3cold must be yes or no, not '%s'", val);
+		return;
+	}
+	if (k == K_D3COLD)
+		set->d3cold = (int8_t)c;
+	*line = ps->line;
+}
+
 static void set_value(struct parser *ps, enum key k, const char *val)
 {
 	struct vh_policy *p = ps->p;
@@ -313,6 +349,8 @@ static void set_value(struct parser *ps, enum key k, const char *val)
 		else
 			p->hp.time_s = (long)v;
 		break;
+	case K_RESET:
+	case K_D3COLD: set_power(ps, k, val); break;
 	case K_COUNT: break;
 	}
 }
@@ -325,13 +363,47 @@ static int find_key(const char *name)
 	return -1;
 }
 
+/* [function SELECTOR]: the settings that follow apply to the functions it matches. */
+static void parse_function_section(struct parser *ps, const char *sel)
+{
+	struct vh_policy *p = ps->p;
+	struct vh_fnsec *sec = &p->fnsec[p->nfnsec];
+	char err[160];
+
+	ps->sec = SEC_UNKNOWN; /* until the selector is good */
+	if (*sel == '\0') {
+		perr(ps, "[function] needs a selector, e.g. [function 10de:2335 class=0302]");
+		return;
+	}
+	if (p->nfnsec == VH_MAX_SEL) {
+		perr(ps, "more than %d [function] sections", VH_MAX_SEL);
+		return;
+	}
+	memset(sec, 0, sizeof(*sec));
+	if (vh_selector_parse(sel, &sec->sel, err, sizeof(err)) < 0) {
+		perr(ps, "[function]: %s", err);
+		return;
+	}
+	for (int i = 0; i < p->nfnsec; i++)
+		if (memcmp(p->fnsec[i].sel.terms, sec->sel.terms, sizeof(sec->sel.terms)) == 0 &&
+		    p->fnsec[i].sel.nterms == sec->sel.nterms) {
+			perr(ps, "[function %.60s] is already at line %d", sel,
+			     p->fnsec[i].sel.line);
+			return;
+		}
+	sec->sel.line = ps->line;
+	sec->set.d3cold = -1;
+	p->nfnsec++;
+	ps->sec = SEC_FUNC;
+}
+
 static void parse_section(struct parser *ps, char *s)
 {
 	char *end = strchr(s, ']');
 	char *name;
 
 	if (!end || *trim(end + 1) != '\0') {
-		perr(ps, "malformed section header (want [vfio] or [hugepages])");
+		perr(ps, "malformed section header (want " SECTIONS ")");
 		ps->sec = SEC_UNKNOWN;
 		return;
 	}
@@ -342,8 +414,11 @@ static void parse_section(struct parser *ps, char *s)
 	} else if (strcasecmp(name, "hugepages") == 0) {
 		ps->sec = SEC_HUGE;
 		ps->p->hp.present = true;
+	} else if (strncasecmp(name, "function", 8) == 0 &&
+		   (name[8] == '\0' || name[8] == ' ' || name[8] == '\t')) {
+		parse_function_section(ps, trim(name + 8));
 	} else {
-		perr(ps, "unknown section [%.40s] (want [vfio] or [hugepages])", name);
+		perr(ps, "unknown section [%.40s] (want " SECTIONS ")", name);
 		ps->sec = SEC_UNKNOWN;
 	}
 }
@@ -367,7 +442,11 @@ static void parse_assignment(struct parser *ps, char *s)
 		perr(ps, "'%.40s' is outside a section (start with [vfio] or [hugepages])", name);
 		return;
 	}
-	if (k < 0 || keys[k].sec != ps->sec) {
+	if (ps->sec == SEC_FUNC && k != K_RESET && k != K_D3COLD) {
+		perr(ps, "unknown key '%.40s' in [function] (want reset-method or d3cold)", name);
+		return;
+	}
+	if (k < 0 || (keys[k].sec != ps->sec && ps->sec != SEC_FUNC)) {
 		perr(ps, "unknown key '%.40s' in [%s]", name,
 		     ps->sec == SEC_VFIO ? "vfio" : "hugepages");
 		return;
@@ -376,7 +455,7 @@ static void parse_assignment(struct parser *ps, char *s)
 		perr(ps, "empty value for '%s'", keys[k].name);
 		return;
 	}
-	if (k != K_BIND && k != K_SKIP) {
+	if (k != K_BIND && k != K_SKIP && k != K_RESET && k != K_D3COLD) { /* set_power checks */
 		if (ps->seen[k]) {
 			perr(ps, "'%s' is already set at line %d", keys[k].name, ps->seen[k]);
 			return;

@@ -87,6 +87,44 @@ bool vh_selector_match(const struct vh_selector *sel, const struct vh_fn *fn);
 int vh_addr_parse(const char *text, size_t len, struct vh_addr *a);
 bool vh_addr_match(const struct vh_addr *a, const struct vh_fn *fn);
 
+/* ---- reset and power per function (power.c, power_read.c, power_apply.c, power_out.c,
+ * power_status.c): reset_method and d3cold_allowed, written before the bind ---- */
+#define VH_RESET_LEN 64 /* a reset_method list: the kernel's names, each once, fit */
+
+/* The settings of [vfio] (every bound function) or of one [function SELECTOR] section. */
+struct vh_power_set {
+	char reset[VH_RESET_LEN]; /* "bus flr" (single spaces) or "default"; "": not set */
+	int reset_line;		  /* where it was set, 0: not set */
+	int8_t d3cold;		  /* 0 no, 1 yes, -1 not set */
+	int d3cold_line;
+};
+
+struct vh_fnsec { /* [function SELECTOR]: sel.line is the header's line */
+	struct vh_selector sel;
+	struct vh_power_set set;
+};
+
+/* What is read, decided and done for one selected function. */
+struct vh_power_fn {
+	bool read;			/* discovery read the attributes below */
+	bool reset_file;		/* it has a reset_method file (no file: no reset method) */
+	char reset_offered[80];		/* what reset_method lists, in order */
+	int8_t d3cold_now;		/* d3cold_allowed: 0 or 1; -1: no such file */
+	char reset_write[VH_RESET_LEN]; /* what boot writes to reset_method; "": nothing */
+	int reset_line;
+	int8_t d3cold_write; /* what boot writes to d3cold_allowed; -1: nothing */
+	int d3cold_line;
+	char reset_result[96]; /* boot: "written", "failed: ..."; "": not tried */
+	char d3cold_result[96];
+};
+
+/* Parses a reset-method value into its canonical form (single spaces); 0 or -EINVAL with
+ * err saying why. */
+int vh_reset_parse(const char *val, char *out, size_t size, char *err, size_t errsize);
+/* Does the list WANT (canonical) hold only methods that OFFERED lists? MISSING gets the
+ * others. */
+bool vh_reset_offered(const char *want, const char *offered, char *missing, size_t size);
+
 /* ---- policy (policy.c) ---- */
 enum vh_pages_mode { VH_PAGES_MAX, VH_PAGES_N, VH_PAGES_PCT };
 
@@ -119,6 +157,9 @@ struct vh_policy {
 	char options[256];
 	long expect; /* -1: not set */
 	struct vh_hp_policy hp;
+	struct vh_power_set power;	   /* [vfio] reset-method, d3cold */
+	struct vh_fnsec fnsec[VH_MAX_SEL]; /* [function SELECTOR] sections, in file order */
+	int nfnsec;
 };
 
 void vh_policy_init(struct vh_policy *p, const char *path);
@@ -146,6 +187,7 @@ struct vh_note {
 	char result[128]; /* boot */
 	int vmod;	  /* the VFIO module chosen: index into vh_host.var.mod, -1 the generic */
 	char used[32];	  /* boot: the VFIO driver written to driver_override, or "" */
+	struct vh_power_fn power;
 };
 
 struct vh_fn {
@@ -245,6 +287,8 @@ int vh_pci_scan(struct vh_host *h, const struct vh_root *r, FILE *errf);
 /* The detail step, between selection and judgment: what the rules need of the selected
  * slots (see detail.c), and the hugepage sizes the kernel offers. */
 void vh_host_detail(struct vh_host *h, const struct vh_root *r);
+/* reset_method and d3cold_allowed of a selected function, into fn->note->power. */
+void vh_power_read(int devfd, struct vh_fn *fn);
 int vh_read_cmdline(const struct vh_root *r, char *buf, size_t size);
 const char *vh_cmdline_get(const char *cmdline, const char *key, char *buf, size_t size);
 bool vh_cmdline_has(const char *cmdline, const char *word);
@@ -339,6 +383,8 @@ void vh_plan_free(struct vh_plan *pl);
 void vh_select(struct vh_plan *pl);
 /* Steps 3 to 7 and the hugepage plan, on the facts vh_host_detail read. */
 void vh_decide(struct vh_plan *pl);
+/* reset-method and d3cold for every function to bind: what boot writes (power.c). */
+void vh_power_decide(struct vh_plan *pl);
 uint64_t vh_keep_free_auto(uint64_t memtotal_kib, unsigned displays);
 uint64_t vh_budget(uint64_t memtotal_kib, uint64_t keep_free_kib, uint64_t size_kib);
 void vh_hugepages_plan(struct vh_plan *pl);
@@ -385,6 +431,8 @@ void vh_plan_json(const struct vh_plan *pl, FILE *f, bool report, const struct v
 		  int nt);
 void vh_plan_table(const struct vh_plan *pl, FILE *f);
 void vh_json_fn_ids(struct vh_json *j, const struct vh_fn *fn);
+void vh_power_json(struct vh_json *j, const struct vh_fn *fn, bool report);
+void vh_power_table(const struct vh_plan *pl, FILE *f);
 
 /* ---- logging (log.c) ---- */
 enum vh_level { VH_ERR = 3, VH_WARNING = 4, VH_INFO = 6 };
@@ -422,6 +470,14 @@ int vh_load_variant(const struct vh_root *r, const char *module, struct vh_log *
 
 void vh_hugepages_reserve(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
 			  const struct vh_deadline *dl);
+/* Writes reset_method and d3cold_allowed of the functions to bind, each write a bounded step;
+ * a group whose write hung is left alone. -EIO when a write failed. */
+int vh_power_apply(struct vh_plan *pl, const struct vh_root *r, struct vh_log *lg,
+		   const struct vh_deadline *dl);
+/* status: the live reset_method and d3cold_allowed against what the report says boot wrote;
+ * every difference, and every write that failed at boot, goes to problem. */
+struct vh_jdoc;
+void vh_power_status(const struct vh_root *r, const struct vh_jdoc *d, struct vh_msgs *problem);
 /* ---- verification (vfiodev.c) ---- */
 /* Does the kernel have VFIO groups (CONFIG_VFIO_GROUP)? */
 bool vh_vfio_has_groups(const struct vh_root *r);

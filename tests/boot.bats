@@ -71,7 +71,7 @@ vfio_dev_changes() {
 	assert_success
 	# Without what boot adds, the report is the plan made before it.
 	run jq -S --argjson plan "$plan" -n '
-		input | del(.mode, .expect, .phases_us) | del(.functions[].result, .functions[].vfio_driver)
+		input | del(.mode, .expect, .phases_us) | del(.functions[].result, .functions[].vfio_driver, .functions[].power_result)
 		| del(.hugepages.obtained, .hugepages.short, .hugepages.time_ms, .hugepages.ms)
 		| del(.hugepages.nodes[].obtained, .hugepages.nodes[].short,
 			.hugepages.nodes[].tries, .hugepages.nodes[].ms)

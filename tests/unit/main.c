@@ -6,8 +6,8 @@
 int tap_failed_checks;
 
 static const struct tap_case *const suites[] = {
-    selector_cases, policy_cases, decide_cases, hugepages_cases, json_cases,   fnmatch_cases,
-    findings_cases, hgx_cases,	  import_cases, topup_cases,	 variant_cases};
+    selector_cases, policy_cases, decide_cases, hugepages_cases, json_cases,	fnmatch_cases,
+    findings_cases, hgx_cases,	  import_cases, topup_cases,	 variant_cases, power_cases};
 
 int main(void)
 {

@@ -42,6 +42,6 @@ extern int tap_failed_checks; /* checks failed in the running test */
 /* Each test file exports its cases; main.c runs them all. */
 extern const struct tap_case selector_cases[], policy_cases[], decide_cases[], hugepages_cases[],
     json_cases[], fnmatch_cases[], findings_cases[], hgx_cases[], import_cases[], topup_cases[],
-    variant_cases[];
+    variant_cases[], power_cases[];
 
 #endif
