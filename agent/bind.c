@@ -37,22 +37,13 @@ static const char *step_name(int step)
 	return step > 0 && step <= S_NAME ? names[step] : names[0];
 }
 
-static const char *why(int rc)
-{
-	if (rc == -ETIMEDOUT)
-		return "it hung, abandoned at the deadline";
-	if (rc == -ECHILD)
-		return "its worker died";
-	return strerror(-rc);
-}
-
 static void fail(struct vh_fn *fn, struct vh_log *lg, const char *step, int rc)
 {
 	char label[64];
 
 	vh_fn_label(fn, label, sizeof(label));
-	vh_fmt(fn->note->result, sizeof(fn->note->result), "failed: %s: %s", step, why(rc));
-	vh_log(lg, VH_ERR, "%s: %s failed: %s", label, step, why(rc));
+	vh_fmt(fn->note->result, sizeof(fn->note->result), "failed: %s: %s", step, vh_step_why(rc));
+	vh_log(lg, VH_ERR, "%s: %s failed: %s", label, step, vh_step_why(rc));
 }
 
 static struct vh_fn *run_fn(const struct vh_binder *b, const struct vh_grun *g, size_t k)

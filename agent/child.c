@@ -1,6 +1,7 @@
 /* child: run a step that may block in the kernel (unbind, probe, module load) in a child
  * process, so that a hang costs at most the deadline: the child is abandoned, the boot goes on. */
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -96,4 +97,15 @@ int vh_child_write(int dirfd, const char *path, const char *value, const struct 
 	struct child_write w = {dirfd, path, value};
 
 	return vh_child_run(do_write, &w, dl);
+}
+
+/* What a bounded step's -errno means, for the log: a step the deadline cut off or whose
+ * worker died says so; any other is the kernel's error. */
+const char *vh_step_why(int rc)
+{
+	if (rc == -ETIMEDOUT)
+		return "it hung, abandoned at the deadline";
+	if (rc == -ECHILD)
+		return "its worker died";
+	return strerror(-rc);
 }

@@ -75,15 +75,6 @@ static void value_of(const struct vh_fn *fn, int step, char *buf, size_t size)
 		vh_fmt(buf, size, "%d", fn->note->power.d3cold_write);
 }
 
-static const char *why(int rc)
-{
-	if (rc == -ETIMEDOUT)
-		return "it hung, abandoned at the deadline";
-	if (rc == -ECHILD)
-		return "its worker died";
-	return strerror(-rc);
-}
-
 /* A group one of whose devices is stuck in the kernel is not bound: every function of it
  * still to bind is refused, and says why. */
 static void leave_group(struct papply *a, const struct vh_fn *hung, int step)
@@ -121,9 +112,10 @@ static void on_end(struct papply *a, struct vh_fn *fn, int step, int rc)
 		return;
 	}
 	a->failed++;
-	vh_fmt(result_of(fn, step), sizeof(fn->note->power.reset_result), "failed: %s", why(rc));
+	vh_fmt(result_of(fn, step), sizeof(fn->note->power.reset_result), "failed: %s",
+	       vh_step_why(rc));
 	vh_log(a->lg, VH_ERR, "%s: writing '%s' to %s failed: %s", label, value, file_of(step),
-	       why(rc));
+	       vh_step_why(rc));
 	if (rc == -ETIMEDOUT || rc == -ECHILD)
 		leave_group(a, fn, step);
 	else

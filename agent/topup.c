@@ -62,7 +62,6 @@ int vh_topup_plan(const struct vh_jdoc *d, struct vh_hp_plan *hp, char *why, siz
 	hp->present = hp->supported = true;
 	hp->size_kib = (uint64_t)size_kib;
 	hp->pages = hp->requested = (uint64_t)pages;
-	hp->budget = (uint64_t)vh_jnum(d, h, "budget", pages);
 	got = vh_topup_obtained(d);
 	if (got >= pages) {
 		vh_fmt(why, size, "the boot reserved all %lld pages: nothing to top up", pages);

@@ -459,6 +459,8 @@ struct vh_deadline {
 };
 
 int vh_child_run(int (*fn)(void *), void *arg, const struct vh_deadline *dl);
+/* Why a bounded step failed, for the log (-ETIMEDOUT: hung; -ECHILD: its worker died). */
+const char *vh_step_why(int rc);
 /* Kills a child that ran out of time and waits a moment for it to go. */
 void vh_child_reap(pid_t pid);
 int vh_child_write(int dirfd, const char *path, const char *value, const struct vh_deadline *dl);
