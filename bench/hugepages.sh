@@ -16,6 +16,13 @@ E2E_OUT=$(mkdir -p "$build/bench/hp" && cd "$build/bench/hp" && pwd)
 why=$(e2e_missing jq)
 [ -z "$why" ] || { echo "bench: hugepages: skipped: $why" >&2; exit 0; }
 e2e_setup "$build/vfiohost" || exit 1
+# What occupies each 1 GiB range when the agent starts (bench/pfnmap.c, in the image; the
+# boots ask for it with vfiohost-e2e.pfnmap): the ceiling of any run-time reservation.
+cc=musl-gcc
+command -v "$cc" >/dev/null || cc=cc
+export E2E_PFNMAP=$OUT/bin/pfnmap
+"$cc" -static -Os -o "$E2E_PFNMAP" "$(dirname "${BASH_SOURCE[0]}")/pfnmap.c" ||
+	{ log "cannot build bench/pfnmap.c"; exit 1; }
 policy=$OUT/hugepages.conf
 # keep-free = 512M as in issue 15's measurement; time = 120 so that time is not what stops it.
 printf '[vfio]\nbind = 1234:1111 class=0300\n[hugepages]\nsize = 1G\npages = max\nkeep-free = 512M\ntime = 120\n' >"$policy"
@@ -34,17 +41,43 @@ numa_args() {
 # kernel_count NAME: the 1 GiB pages a boot with vfiohost=off ended with (the kernel's own).
 kernel_count() { hugepages "$1" 1048576; }
 
-rows=()
+# before NAME: the pfnmap lines printed just before the agent ran (init-top/00-e2e-pfnmap).
+before() { rep "$1" | sed -n '/^=== PFNMAP BEFORE/,/^=== PFNMAP END/p' | grep '^pfnmap '; }
+
+# free_ranges: of pfnmap lines, the whole 1 GiB ranges holding only free, movable (LRU) or
+# huge pages: the most pages any reservation could make of them then.
+free_ranges() {
+	awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		if (v["present"] == 262144 && v["buddy"] + v["lru"] + v["huge"] == v["present"]) n++ }
+		END { print n + 0 }'
+}
+
+# spoilers: of pfnmap lines, each range that is not free and what in it cannot move.
+spoilers() {
+	awk 'function amount(p) { return p >= 256 ? sprintf("%d MiB", p / 256) : sprintf("%d pages", p) }
+		{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		if (v["present"] == 262144 && v["buddy"] + v["lru"] + v["huge"] == v["present"]) next
+		s = ""
+		if (v["present"] < 262144) s = s ", " amount(262144 - v["present"]) " absent"
+		if (v["reserved"]) s = s ", " amount(v["reserved"]) " reserved"
+		if (v["unevict"]) s = s ", " amount(v["unevict"]) " unevictable"
+		if (v["slab"]) s = s ", " amount(v["slab"]) " slab"
+		if (v["pgtable"]) s = s ", " amount(v["pgtable"]) " page tables"
+		if (v["other"]) s = s ", " amount(v["other"]) " other"
+		printf "GiB %s: %s;", v["GiB"], substr(s, 3) }'
+}
+
+rows=() spoilt=()
 for shape in 6G 12G-2n; do
 	mem=${shape%%G*}
 	smp=1
 	[ "$shape" = 6G ] || smp=2
 	# shellcheck disable=SC2046 # numa_args gives words
 	E2E_MEM=${mem}G E2E_SMP=$smp boot_vm "$img" "kernel-$shape" \
-		"vfiohost=off hugepagesz=1G hugepages=$mem" $(numa_args "$shape") ||
+		"vfiohost=off vfiohost-e2e.pfnmap hugepagesz=1G hugepages=$mem" $(numa_args "$shape") ||
 		log "kernel-$shape: boot failed"
 	# shellcheck disable=SC2046
-	E2E_MEM=${mem}G E2E_SMP=$smp boot_vm "$img" "vfiohost-$shape" "" $(numa_args "$shape") ||
+	E2E_MEM=${mem}G E2E_SMP=$smp boot_vm "$img" "vfiohost-$shape" vfiohost-e2e.pfnmap $(numa_args "$shape") ||
 		log "vfiohost-$shape: boot failed"
 	k=$(kernel_count "kernel-$shape")
 	v=$(report_json "vfiohost-$shape" | jq -r '.hugepages.obtained // empty')
@@ -53,16 +86,21 @@ for shape in 6G 12G-2n; do
 	short=$(report_json "vfiohost-$shape" | jq -r '.hugepages.short // "-"')
 	pernode=$(report_json "vfiohost-$shape" |
 		jq -r '[.hugepages.nodes[] | "\(.node):\(.obtained)"] | join(" ")')
+	ceiling=$(before "vfiohost-$shape" | free_ranges)
+	spoilt+=("$shape, at the agent's start: $(before "vfiohost-$shape" | spoilers)")
 	ratio=$(awk -v a="${v:-0}" -v b="${k:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-	rows+=("$(printf '| %-7s | %-3s | %-3s at boot (before timekeeping) | %-3s of %-3s | %-6s ms | %-13s | %-9s | %s |' \
-		"$shape" "$mem" "${k:-?}" "${v:-?}" "${asked:-?}" "${ms:-?}" "$short" "${pernode:--}" "$ratio")")
+	rows+=("$(printf '| %-7s | %-3s | %-3s at boot (before timekeeping) | %-3s | %-3s of %-3s | %-6s ms | %-13s | %-9s | %s |' \
+		"$shape" "$mem" "${k:-?}" "${ceiling:-?}" "${v:-?}" "${asked:-?}" "${ms:-?}" "$short" "${pernode:--}" "$ratio")")
 done
 
 {
 	echo "1 GiB hugepages: the kernel's hugepages=N against vfiohost pages = max (keep-free = 512M),"
 	echo "same image, same VM (q35, TCG, init_on_alloc=0, kernel $KVER)"
 	echo
-	echo "| VM      | N   | kernel hugepages=N               | vfiohost | time       | short         | per node  | vfiohost / kernel |"
-	echo "| ---     | --- | ---                              | ---      | ---        | ---           | ---       | --- |"
+	echo "| VM      | N   | kernel hugepages=N               | free 1 GiB ranges at the agent's start | vfiohost | time       | short         | per node  | vfiohost / kernel |"
+	echo "| ---     | --- | ---                              | ---                                    | ---      | ---        | ---           | ---       | --- |"
 	printf '%s\n' "${rows[@]}"
+	echo
+	echo "The 1 GiB ranges that were not free when the agent started (bench/pfnmap.c over /proc/kpageflags):"
+	printf '%s\n' "${spoilt[@]}" | sed 's/;$//; s/;/;\n    /g'
 } | tee "$build/bench/hugepages.txt"

@@ -166,9 +166,10 @@ build_itools() {
 		"$conf/scripts/init-top/${E2E_INIT_TOP_NAME:-00-vfiohost}"
 	install -m 0755 "$GUEST/initramfs-tools/hooks/vfiohost-e2e" "$conf/hooks/"
 	install -m 0755 "$GUEST/initramfs-tools/scripts/init-top/zz-vfiohost-e2e" \
-		"$GUEST/initramfs-tools/scripts/init-top/00-e2e-locker" "$conf/scripts/init-top/"
+		"$GUEST/initramfs-tools/scripts/init-top/00-e2e-locker" \
+		"$GUEST/initramfs-tools/scripts/init-top/00-e2e-pfnmap" "$conf/scripts/init-top/"
 	VFIOHOST_BIN=$AGENT VFIOHOST_CONF=$policy VFIOHOST_HOOK=$REPO/hook/vfiohost-boot \
-		E2E_GUEST=$GUEST E2E_KMOD=${E2E_KMOD:-} TMPDIR=$OUT/tmp \
+		E2E_GUEST=$GUEST E2E_KMOD=${E2E_KMOD:-} E2E_PFNMAP=${E2E_PFNMAP:-} TMPDIR=$OUT/tmp \
 		mkinitramfs -d "$conf" -o "$img" "$KVER" >"$logf" 2>&1
 }
 
