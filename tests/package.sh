@@ -19,7 +19,7 @@ n=0
 # tests/run.sh wants one result line, so a skip is an ok line that says why.
 skip_all() { printf 'ok 1 - the Debian package # SKIP %s\n1..1\n' "$*"; exit 0; }
 
-[ "${PACKAGE:-1}" != 0 ] || skip_all "PACKAGE=0 was given"
+[ "${PACKAGE:-1}" != 0 ] || skip_all "PACKAGE=0 was given${SKIP_WHY:+ ($SKIP_WHY)}"
 [ "$(id -u)" = 0 ] || skip_all "needs root (mmdebstrap and chroot)"
 for t in mmdebstrap dpkg-buildpackage dh lintian; do
 	command -v "$t" >/dev/null || skip_all "$t missing: sh tests/deps.sh test"
