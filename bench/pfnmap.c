@@ -15,16 +15,16 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define PAGES_PER_GIB (1u << 18) /* 4 KiB pages */
-#define F(b) (1ull << (b))
-#define KPF_LRU F(5)
-#define KPF_SLAB F(7)
-#define KPF_BUDDY F(10)
-#define KPF_HUGE F(17)
+#define PAGES_PER_GIB	(1u << 18) /* 4 KiB pages */
+#define F(b)		(1ull << (b))
+#define KPF_LRU		F(5)
+#define KPF_SLAB	F(7)
+#define KPF_BUDDY	F(10)
+#define KPF_HUGE	F(17)
 #define KPF_UNEVICTABLE F(18)
-#define KPF_NOPAGE F(20)
-#define KPF_PGTABLE F(26)
-#define KPF_RESERVED F(32)
+#define KPF_NOPAGE	F(20)
+#define KPF_PGTABLE	F(26)
+#define KPF_RESERVED	F(32)
 
 struct tally {
 	unsigned present, buddy, lru, unevict, slab, pgtable, reserved, huge, other;
@@ -88,8 +88,8 @@ int main(int argc, char **argv)
 			continue;
 		printf("pfnmap GiB=%lu present=%u buddy=%u lru=%u unevict=%u slab=%u pgtable=%u "
 		       "reserved=%u huge=%u other=%u\n",
-		       g, t.present, t.buddy, t.lru, t.unevict, t.slab, t.pgtable, t.reserved, t.huge,
-		       t.other);
+		       g, t.present, t.buddy, t.lru, t.unevict, t.slab, t.pgtable, t.reserved,
+		       t.huge, t.other);
 	}
 	close(fd);
 	return 0;

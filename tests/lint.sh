@@ -17,7 +17,7 @@ for f in hook/* dracut-module/*.sh initramfs-tools/hooks/* initramfs-tools/scrip
 	fi
 done
 # The bash scripts of the tests (the QEMU boots, the fresh roots).
-for f in .ci/run tests/fresh.sh tests/package.sh tests/ansible.sh tests/debroot.bash tests/e2e/*.sh bench/run.sh bench/groups.sh; do
+for f in .ci/run tests/fresh.sh tests/package.sh tests/ansible.sh tests/debroot.bash tests/e2e/*.sh bench/*.sh; do
 	n=$((n + 1))
 	if out=$(shellcheck -x -s bash "$f" 2>&1) && bash -n "$f"; then
 		echo "ok $n - shellcheck -s bash $f"
@@ -27,7 +27,7 @@ for f in .ci/run tests/fresh.sh tests/package.sh tests/ansible.sh tests/debroot.
 	fi
 done
 n=$((n + 1))
-if out=$(clang-format --dry-run --Werror agent/*.c agent/*.h agent/musl/*.c tests/unit/*.c tests/unit/*.h 2>&1); then
+if out=$(clang-format --dry-run --Werror agent/*.c agent/*.h agent/musl/*.c tests/unit/*.c tests/unit/*.h bench/*.c 2>&1); then
 	echo "ok $n - clang-format agent/ tests/unit/"
 else
 	echo "not ok $n - clang-format agent/ tests/unit/"
