@@ -80,7 +80,7 @@ demo:
 	bash tests/e2e/demo.sh $(BUILD)/vfiohost
 
 bench:
-	sh tests/deps.sh bench
+	sh tests/deps.sh bench e2e
 	$(MAKE) all
 	bash bench/run.sh $(BUILD)
 
