@@ -119,13 +119,28 @@ static size_t scan(struct vh_variants *v, const char *text, size_t len, size_t *
 	return n;
 }
 
-static int read_release(struct vh_variants *v, const struct vh_root *r)
+/* The release whose modules.alias is read: the one given (plan --kernel, for an image of
+ * another kernel), else the running kernel's. */
+static int read_release(struct vh_variants *v, const struct vh_root *r, const char *release)
 {
-	int rc = vh_read_str_at(r->fd, "proc/sys/kernel/osrelease", v->release, sizeof(v->release));
+	int rc = 0;
 
+	if (release)
+		vh_fmt(v->release, sizeof(v->release), "%s", release);
+	else
+		rc = vh_read_str_at(r->fd, "proc/sys/kernel/osrelease", v->release,
+				    sizeof(v->release));
 	if (rc < 0)
 		return rc;
-	return plain_name(v->release, strlen(v->release), "._+-") ? 0 : -EINVAL;
+	return vh_release_valid(v->release) ? 0 : -EINVAL;
+}
+
+bool vh_release_valid(const char *release)
+{
+	size_t len = strlen(release);
+
+	return len > 0 && len < sizeof(((struct vh_variants *)0)->release) && release[0] != '.' &&
+	       plain_name(release, len, "._+-");
 }
 
 static int keep_aliases(struct vh_variants *v, const struct vh_root *r, const char *path,
@@ -149,19 +164,20 @@ static int keep_aliases(struct vh_variants *v, const struct vh_root *r, const ch
 	return 0;
 }
 
-void vh_variants_read(struct vh_variants *v, const struct vh_root *r, FILE *errf)
+void vh_variants_read(struct vh_variants *v, const struct vh_root *r, const char *release,
+		      FILE *errf)
 {
 	char path[128], *text = NULL;
 	size_t len;
 	int rc;
 
 	vh_variants_free(v);
-	rc = read_release(v, r);
+	rc = read_release(v, r, release);
 	if (rc < 0) {
 		fprintf(
 		    errf,
-		    "vfiohost: proc/sys/kernel/osrelease: cannot read a kernel release (%s): the generic vfio_pci for every function\n",
-		    strerror(-rc));
+		    "vfiohost: %s: cannot read a kernel release (%s): the generic vfio_pci for every function\n",
+		    release ? "--kernel" : "proc/sys/kernel/osrelease", strerror(-rc));
 		v->rc = rc;
 		return;
 	}

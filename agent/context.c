@@ -39,7 +39,7 @@ int vh_ctx_open(struct vh_ctx *c, const struct vh_opts *o, FILE *errf)
 		vh_select(&c->plan);
 		vh_host_detail(&c->host, &c->root); /* what the rules need of what was selected */
 		if (c->policy->driver_auto && any_selected(&c->host))
-			vh_variants_read(&c->host.var, &c->root, errf);
+			vh_variants_read(&c->host.var, &c->root, o->kernel, errf);
 		vh_decide(&c->plan);
 	}
 	return 0;

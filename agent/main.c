@@ -24,6 +24,8 @@ static const char usage[] =
     "  --json           machine-readable output (check, plan, status)\n"
     "  --prometheus     status: node_exporter textfile metrics\n"
     "  --modules        plan: the VFIO modules boot would load, one a line\n"
+    "  --kernel RELEASE plan: choose VFIO variants from lib/modules/RELEASE (an image\n"
+    "                   for another kernel) instead of the running kernel's\n"
     "  --deadline SECS  boot: give up on hung writes after SECS seconds (default 20);\n"
     "                   topup: the time it may take (default 120)\n"
     "  -v, --verbose    boot: also print the log on stderr\n"
@@ -33,11 +35,17 @@ static const char usage[] =
     "exit status: 0 all good; 1 warnings, refusals or failures; 2 bad policy or usage\n";
 
 static const struct option longopts[] = {
-    {"root", required_argument, NULL, 'r'}, {"config", required_argument, NULL, 'c'},
-    {"json", no_argument, NULL, 'j'},	    {"deadline", required_argument, NULL, 'd'},
-    {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},    {"prometheus", no_argument, NULL, 'P'},
-    {"modules", no_argument, NULL, 'M'},    {NULL, 0, NULL, 0},
+    {"root", required_argument, NULL, 'r'},
+    {"config", required_argument, NULL, 'c'},
+    {"json", no_argument, NULL, 'j'},
+    {"deadline", required_argument, NULL, 'd'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"prometheus", no_argument, NULL, 'P'},
+    {"modules", no_argument, NULL, 'M'},
+    {"kernel", required_argument, NULL, 'k'},
+    {NULL, 0, NULL, 0},
 };
 
 static const struct {
@@ -88,6 +96,15 @@ static int parse_args(int argc, char **argv, struct vh_opts *o, const char **cmd
 		case 'j': o->json = true; break;
 		case 'P': o->prometheus = true; break;
 		case 'M': o->modules = true; break;
+		case 'k':
+			if (!vh_release_valid(optarg)) {
+				fprintf(stderr,
+					"vfiohost: --kernel: '%s' is not a kernel release\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->kernel = optarg;
+			break;
 		case 'v': o->verbose = true; break;
 		case 'd':
 			if (parse_deadline(optarg, &o->deadline_ms) < 0) {

@@ -251,7 +251,12 @@ struct vh_variants {
 
 /* Reads the vfio_pci: aliases of lib/modules/RELEASE/modules.alias under the root, and the
  * driver each of their modules has registered (if loaded); says what went wrong to errf. */
-void vh_variants_read(struct vh_variants *v, const struct vh_root *r, FILE *errf);
+/* release: the kernel whose lib/modules/RELEASE/modules.alias is read (NULL: the running
+ * one, proc/sys/kernel/osrelease). */
+void vh_variants_read(struct vh_variants *v, const struct vh_root *r, const char *release,
+		      FILE *errf);
+/* A kernel release that can name a folder of lib/modules: letters, digits, ._+- */
+bool vh_release_valid(const char *release);
 void vh_variants_free(struct vh_variants *v);
 /* The pci driver sys/module/MODULE/drivers lists (under the root fd), into buf. */
 int vh_module_driver(int rootfd, const char *module, char *buf, size_t size);
@@ -576,8 +581,9 @@ struct vh_opts {
 	const char *root;
 	const char *config;
 	bool json;
-	bool prometheus; /* status: node_exporter textfile metrics */
-	bool modules;	 /* plan: only the VFIO modules boot would load */
+	bool prometheus;    /* status: node_exporter textfile metrics */
+	bool modules;	    /* plan: only the VFIO modules boot would load */
+	const char *kernel; /* plan, check: the release whose modules are read (NULL: running) */
 	bool verbose;
 	unsigned deadline_ms;
 	bool deadline_set; /* --deadline was given */

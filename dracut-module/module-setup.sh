@@ -34,11 +34,12 @@ depends() {
 
 # The VFIO variant modules the policy chooses on this host (`vfiohost plan --modules`, one
 # a line), but the generic vfio_pci, which is always installed. Names that are not module
-# names are dropped, so that nothing else reaches instmods.
-# vfiohost_variants AGENT POLICY
+# names are dropped, so that nothing else reaches instmods. KERNEL: the image's kernel
+# (dracut's $kernel), whose modules the variants come from, not the running kernel's.
+# vfiohost_variants AGENT POLICY [KERNEL]
 vfiohost_variants() {
     [ -e "$2" ] || return 0
-    "$1" --config "$2" plan --modules 2>/dev/null | while IFS= read -r _vfiohost_m; do
+    "$1" --config "$2" ${3:+--kernel "$3"} plan --modules 2>/dev/null | while IFS= read -r _vfiohost_m; do
         case $_vfiohost_m in
         vfio_pci | '' | -* | *[!a-z0-9_-]*) ;;
         *) echo "$_vfiohost_m" ;;
@@ -53,7 +54,8 @@ installkernel() {
     hostonly='' instmods vfio_pci_core vfio_virqfd irqbypass
     # Each variant the plan chooses, with its dependencies: without it the image's
     # modules.alias knows only vfio_pci, and boot would take the generic driver silently.
-    _vfiohost_mods=$(vfiohost_variants "$(vfiohost_bin)" "$(vfiohost_conf)")
+    # shellcheck disable=SC2154 # kernel: set by dracut
+    _vfiohost_mods=$(vfiohost_variants "$(vfiohost_bin)" "$(vfiohost_conf)" "${kernel:-}")
     for _vfiohost_m in $_vfiohost_mods; do
         dinfo "vfiohost: adding the VFIO variant module $_vfiohost_m and its dependencies"
         hostonly='' instmods "$_vfiohost_m" ||

@@ -119,6 +119,25 @@ initramfs_hook() {
 	[ "$(grep -c '^manual_add_modules' <<<"$output")" = 3 ]
 }
 
+@test "the hooks take the variants of the image's kernel, not the running one's (a kernel upgrade)" {
+	gh200
+	local rel other=6.12.0-99-amd64
+	rel=$(cat "$ROOT/proc/sys/kernel/osrelease")
+	mkdir -p "$ROOT/lib/modules/$other"
+	grep -v nvgrace "$ROOT/lib/modules/$rel/modules.alias" >"$ROOT/lib/modules/$other/modules.alias"
+	kernel=$other run dracut_installkernel
+	assert_success
+	assert_line "instmods mlx5_vfio_pci"
+	refute_line "instmods nvgrace_gpu_vfio_pci"
+	version=$other run initramfs_hook
+	assert_success
+	assert_line "manual_add_modules mlx5_vfio_pci"
+	refute_line "manual_add_modules nvgrace_gpu_vfio_pci"
+	# the running kernel's own image still gets both
+	version=$rel run initramfs_hook
+	assert_line "manual_add_modules nvgrace_gpu_vfio_pci"
+}
+
 @test "the hooks add no variant with driver = vfio-pci, or without a policy" {
 	gh200 $'driver = vfio-pci\n'
 	run dracut_installkernel

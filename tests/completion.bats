@@ -105,3 +105,12 @@ completes() {
 	run shellcheck -s bash "$COMPLETION"
 	assert_success
 }
+
+@test "completion offers the installed kernels after --kernel, and still finds the command after it" {
+	[ -d /lib/modules ] && [ -n "$(ls /lib/modules)" ] || skip "no /lib/modules folders on this machine"
+	completes --kernel ""
+	assert_line "$(ls /lib/modules | head -n 1)"
+	completes --kernel "$(ls /lib/modules | head -n 1)" plan --
+	assert_line -- "--modules"
+	refute_line -- "--prometheus"
+}

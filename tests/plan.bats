@@ -943,3 +943,26 @@ vfio_pci"
 	assert_output ""
 	assert_equal "$stderr" "/etc/vfiohost.conf:2: driver must be auto or vfio-pci, not 'nvgrace'"
 }
+
+@test "plan --kernel RELEASE: the variants of that kernel's modules (an image built for another kernel)" {
+	gh200_with ''
+	policy <<<"$GH200_POLICY"
+	local rel other=6.12.0-99-amd64
+	rel=$(cat "$ROOT/proc/sys/kernel/osrelease")
+	mkdir -p "$ROOT/lib/modules/$other"
+	grep -v nvgrace "$ROOT/lib/modules/$rel/modules.alias" >"$ROOT/lib/modules/$other/modules.alias"
+	run --separate-stderr vh --kernel "$other" plan --modules
+	assert_success
+	assert_output $'mlx5_vfio_pci\nvfio_pci'
+	run --separate-stderr vh --kernel "$rel" plan --modules
+	assert_output $'mlx5_vfio_pci\nnvgrace_gpu_vfio_pci\nvfio_pci'
+	# a release with no modules folder: the generic vfio_pci, as for a running kernel without one
+	run --separate-stderr vh --kernel 6.99.0-1-amd64 plan --modules
+	assert_success
+	assert_output vfio_pci
+	run --separate-stderr vh --kernel ../../etc plan --modules
+	assert_failure 2
+	assert_equal "$stderr" "vfiohost: --kernel: '../../etc' is not a kernel release"
+	run --separate-stderr vh --kernel .. plan --modules
+	assert_failure 2
+}
