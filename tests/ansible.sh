@@ -58,7 +58,8 @@ mtime() { stat -c %Y "$root$image"; }
 has() { in_root lsinitramfs "$image" | grep -qx "$1"; }
 
 # The fleet's variables for this host, in the inventory as a fleet keeps them: both
-# NVIDIA functions, two 1 GiB pages, no reboot.
+# NVIDIA functions on the generic vfio-pci, no D3cold but for the audio function, two
+# 1 GiB pages, no reboot.
 cat >"$work/inventory.yml" <<INV
 gpu_hosts:
   hosts:
@@ -69,8 +70,11 @@ gpu_hosts:
       ansible_become: false
       vfiohost_deb: $deb
       vfiohost_bind: ["10de:*"]
+      vfiohost_driver: vfio-pci
+      vfiohost_d3cold: no
       vfiohost_expect: 2
       vfiohost_hugepages: {size: 1G, pages: 2}
+      vfiohost_functions: [{select: "10de:228b", d3cold: yes}]
       vfiohost_reboot: false
 INV
 # No ansible.cfg of the host's or the caller's counts, only Ansible's defaults.
@@ -98,7 +102,8 @@ check "ansible-playbook installs, templates, plans and rebuilds through the chro
 installed() { in_root dpkg-query -W vfiohost >/dev/null; }
 check "the play installed the package" installed
 expected=$(printf '%s\n' '[vfio]' 'bind = 10de:*' 'companions = yes' 'isolation = strict' \
-	'boot-vga = skip' 'expect = 2' '' '[hugepages]' 'size = 1G' 'pages = 2')
+	'boot-vga = skip' 'driver = vfio-pci' 'd3cold = no' 'expect = 2' '' '[hugepages]' \
+	'size = 1G' 'pages = 2' '' '[function 10de:228b]' 'd3cold = yes')
 policy_body() { grep -v '^#' "$root/etc/vfiohost.conf" | sed '/./,$!d'; }
 check "/etc/vfiohost.conf is the template with the host's variables" \
 	test "$(policy_body)" = "$expected"
