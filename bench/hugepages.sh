@@ -2,11 +2,10 @@
 # bench/hugepages.sh BUILD: 1 GiB pages from the kernel's own command line (hugepagesz=1G
 # hugepages=N, taken from memblock at boot) against vfiohost's `pages = max` (at run time,
 # in the initramfs), in the boot tests' VM: 6 GiB on one node, and 12 GiB on two NUMA nodes.
-# Each size boots twice, both with the same initramfs-tools image (tests/e2e/lib.sh): once
-# with vfiohost=off and the kernel's count, once with vfiohost. A table on stdout and in
-# BUILD/bench/hugepages.txt; the consoles and reports under BUILD/bench/hp/log.
-# A third boot of each size goes on to a real root, where vfiohost-topup.service asks for
-# the rest of the plan. Needs what the boot tests need (sh tests/deps.sh e2e) and
+# Each size boots three times with the same initramfs-tools image (tests/e2e/lib.sh): with
+# vfiohost=off and the kernel's count, with vfiohost, and with vfiohost on to a real root,
+# where vfiohost-topup.service asks for the rest of the plan. A table on stdout and in
+# BUILD/bench/hugepages.txt; the consoles and reports under BUILD/bench/hp/log. Needs what the boot tests need (sh tests/deps.sh e2e) and
 # BUILD/vfiohost; 6 boots, about 5 minutes.
 set -u
 build=${1:-build}
@@ -46,19 +45,14 @@ kernel_count() { hugepages "$1" 1048576; }
 # before NAME: the pfnmap lines printed just before the agent ran (init-top/00-e2e-pfnmap).
 before() { rep "$1" | sed -n '/^=== PFNMAP BEFORE/,/^=== PFNMAP END/p' | grep '^pfnmap '; }
 
-# free_ranges: of pfnmap lines, the whole 1 GiB ranges holding only free, movable (LRU) or
-# huge pages: the most pages any reservation could make of them then.
-free_ranges() {
-	awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		if (v["present"] == 262144 && v["buddy"] + v["lru"] + v["huge"] == v["present"]) n++ }
-		END { print n + 0 }'
-}
+# free_ranges: of pfnmap lines, the 1 GiB ranges a 1 GiB page could be made of (whole=yes).
+free_ranges() { grep -c ' whole=yes$'; }
 
-# spoilers: of pfnmap lines, each range that is not free and what in it cannot move.
+# spoilers: of pfnmap lines, each range that is not whole and what in it cannot move.
 spoilers() {
-	awk 'function amount(p) { return p >= 256 ? sprintf("%d MiB", p / 256) : sprintf("%d pages", p) }
+	grep ' whole=no$' |
+		awk 'function amount(p) { return p >= 256 ? sprintf("%d MiB", p / 256) : sprintf("%d pages", p) }
 		{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		if (v["present"] == 262144 && v["buddy"] + v["lru"] + v["huge"] == v["present"]) next
 		s = ""
 		if (v["present"] < 262144) s = s ", " amount(262144 - v["present"]) " absent"
 		if (v["reserved"]) s = s ", " amount(v["reserved"]) " reserved"

@@ -2,7 +2,9 @@
  * (bench/hugepages.sh runs it in the test VM; never installed). A 1 GiB page can only be
  * made of a range with no reserved, slab or page-table page in it; pages on an LRU list
  * can be migrated away. One line a range:
- *   pfnmap GiB=4 present=262144 buddy=… lru=… unevict=… slab=… pgtable=… reserved=… other=…
+ *   pfnmap GiB=4 present=262144 buddy=… lru=… unevict=… slab=… pgtable=… reserved=… other=… whole=no
+ * whole=yes: the range is all there and holds only free, LRU or huge pages, so a 1 GiB page
+ * could be made of it (the most any run-time reservation could get).
  * "buddy" counts the pages of free blocks (a free block's head has KPF_BUDDY, and its
  * order is read from the next head: the pages up to it are counted free when they carry no
  * flag), "other" the pages with flags none of the others name.
@@ -59,6 +61,12 @@ static void count(struct tally *t, uint64_t f, int *in_free)
 		t->other++;
 }
 
+/* Could the range become one 1 GiB page: all of it present, nothing in it that cannot move. */
+static int whole(const struct tally *t)
+{
+	return t->present == PAGES_PER_GIB && t->buddy + t->lru + t->huge == t->present;
+}
+
 int main(int argc, char **argv)
 {
 	static uint64_t f[PAGES_PER_GIB];
@@ -87,9 +95,9 @@ int main(int argc, char **argv)
 		if (t.present == 0)
 			continue;
 		printf("pfnmap GiB=%lu present=%u buddy=%u lru=%u unevict=%u slab=%u pgtable=%u "
-		       "reserved=%u huge=%u other=%u\n",
+		       "reserved=%u huge=%u other=%u whole=%s\n",
 		       g, t.present, t.buddy, t.lru, t.unevict, t.slab, t.pgtable, t.reserved,
-		       t.huge, t.other);
+		       t.huge, t.other, whole(&t) ? "yes" : "no");
 	}
 	close(fd);
 	return 0;

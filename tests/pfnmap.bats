@@ -33,12 +33,22 @@ flags() {
 	flags 0:0:0x400 1:5:0x100000000 1:6:0x80 1:7:0x8 2:9:0x40020
 	run "$PFNMAP" "$FLAGS"
 	assert_success
-	assert_line --index 0 "pfnmap GiB=0 present=262144 buddy=262144 lru=0 unevict=0 slab=0 pgtable=0 reserved=0 huge=0 other=0"
+	assert_line --index 0 "pfnmap GiB=0 present=262144 buddy=262144 lru=0 unevict=0 slab=0 pgtable=0 reserved=0 huge=0 other=0 whole=yes"
 	# after the reserved page at 5 the free run ends: 6 is slab, 7 has a flag none names,
 	# and the zeros after it are counted as the unknown pages they may be.
-	assert_line --index 1 "pfnmap GiB=1 present=262144 buddy=5 lru=0 unevict=0 slab=1 pgtable=0 reserved=1 huge=0 other=262137"
+	assert_line --index 1 "pfnmap GiB=1 present=262144 buddy=5 lru=0 unevict=0 slab=1 pgtable=0 reserved=1 huge=0 other=262137 whole=no"
 	# 0x40020: KPF_LRU and KPF_UNEVICTABLE (ramfs); the zeros after it are unknown again
-	assert_line --index 2 "pfnmap GiB=2 present=262144 buddy=9 lru=0 unevict=1 slab=0 pgtable=0 reserved=0 huge=0 other=262134"
+	assert_line --index 2 "pfnmap GiB=2 present=262144 buddy=9 lru=0 unevict=1 slab=0 pgtable=0 reserved=0 huge=0 other=262134 whole=no"
+}
+
+@test "pfnmap: a range whose other pages are on an LRU list or huge is whole; an unevictable one is not" {
+	# 0x20 KPF_LRU; 0x20000 KPF_HUGE; each followed by a free block's head (0x400)
+	flags 0:5:0x20 0:6:0x400 0:9:0x20000 0:10:0x400 1:5:0x40020 1:6:0x400
+	run "$PFNMAP" "$FLAGS"
+	assert_success
+	assert_line --index 0 "pfnmap GiB=0 present=262144 buddy=262142 lru=1 unevict=0 slab=0 pgtable=0 reserved=0 huge=1 other=0 whole=yes"
+	assert_line --index 1 --partial " unevict=1 "
+	assert_line --index 1 --partial " whole=no"
 }
 
 @test "pfnmap: holes (KPF_NOPAGE) are not present; a range with none is left out" {
@@ -49,7 +59,7 @@ pages = [1 << 20] * n + [1 << 20] * (n // 2) + [1 << 10] + [0] * (n // 2 - 1)
 open(sys.argv[1], "wb").write(struct.pack("<%dQ" % len(pages), *pages))' "$FLAGS"
 	run "$PFNMAP" "$FLAGS"
 	assert_success
-	assert_output "pfnmap GiB=1 present=131072 buddy=131072 lru=0 unevict=0 slab=0 pgtable=0 reserved=0 huge=0 other=0"
+	assert_output "pfnmap GiB=1 present=131072 buddy=131072 lru=0 unevict=0 slab=0 pgtable=0 reserved=0 huge=0 other=0 whole=no"
 }
 
 @test "pfnmap: MAX_GIB stops early; an unreadable file is an error naming it" {
