@@ -139,7 +139,7 @@ bool vh_release_valid(const char *release)
 {
 	size_t len = strlen(release);
 
-	return len > 0 && len < sizeof(((struct vh_variants *)0)->release) && release[0] != '.' &&
+	return len > 0 && len < VH_RELEASE_LEN && release[0] != '.' &&
 	       plain_name(release, len, "._+-");
 }
 

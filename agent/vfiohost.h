@@ -240,22 +240,24 @@ struct vh_valias {
 	uint16_t mod;	  /* into vh_variants.mod */
 };
 
+#define VH_RELEASE_LEN 65 /* a kernel release and its NUL, as utsname has it */
+
 struct vh_variants {
-	int rc;		  /* 0: read; -ENOENT: no modules.alias; else why not; 1: not asked */
-	char release[65]; /* proc/sys/kernel/osrelease */
-	struct vh_valias *alias; /* owned */
+	int rc; /* 0: read; -ENOENT: no modules.alias; else why not; 1: not asked */
+	char release[VH_RELEASE_LEN]; /* --kernel's, else proc/sys/kernel/osrelease */
+	struct vh_valias *alias;      /* owned */
 	size_t nalias;
 	struct vh_vmodule *mod; /* owned */
 	size_t nmod;
 };
 
 /* Reads the vfio_pci: aliases of lib/modules/RELEASE/modules.alias under the root, and the
- * driver each of their modules has registered (if loaded); says what went wrong to errf. */
-/* release: the kernel whose lib/modules/RELEASE/modules.alias is read (NULL: the running
- * one, proc/sys/kernel/osrelease). */
+ * driver each of their modules has registered (if loaded); says what went wrong to errf.
+ * RELEASE is release (plan --kernel), or the running kernel's when it is NULL. */
 void vh_variants_read(struct vh_variants *v, const struct vh_root *r, const char *release,
 		      FILE *errf);
-/* A kernel release that can name a folder of lib/modules: letters, digits, ._+- */
+/* A kernel release that can name a folder of lib/modules: letters, digits, ._+-, not
+ * starting with a dot, shorter than VH_RELEASE_LEN. */
 bool vh_release_valid(const char *release);
 void vh_variants_free(struct vh_variants *v);
 /* The pci driver sys/module/MODULE/drivers lists (under the root fd), into buf. */
@@ -583,7 +585,7 @@ struct vh_opts {
 	bool json;
 	bool prometheus;    /* status: node_exporter textfile metrics */
 	bool modules;	    /* plan: only the VFIO modules boot would load */
-	const char *kernel; /* plan, check: the release whose modules are read (NULL: running) */
+	const char *kernel; /* --kernel: whose modules.alias names the variants (NULL: running) */
 	bool verbose;
 	unsigned deadline_ms;
 	bool deadline_set; /* --deadline was given */
