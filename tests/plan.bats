@@ -965,4 +965,7 @@ vfio_pci"
 	assert_equal "$stderr" "vfiohost: --kernel: '../../etc' is not a kernel release"
 	run --separate-stderr vh --kernel .. plan --modules
 	assert_failure 2
+	# longer than a kernel release can be (64 characters)
+	run --separate-stderr vh --kernel "$(printf '6%.0s' {1..65})" plan --modules
+	assert_failure 2
 }
